@@ -1,0 +1,144 @@
+"""Expression classifier: the int8 TFLite model behind a small, neutral interface.
+
+It takes the 48x48 uint8 pixels made by :func:`edge.preprocess.face_to_model_pixels` and
+returns probabilities in label order. The interpreter never leaves this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.errors import ModelError
+from edge.labels import LABELS, NUM_CLASSES
+from edge.preprocess import INPUT_SIZE, pixels_to_float, pixels_to_int8
+from edge.quantization import dequantize
+from edge.runtime import open_interpreter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was loaded and where it runs."""
+
+    path: Path
+    delegate: str
+    input_dtype: str
+    runtime: str
+
+
+class ExpressionClassifier:
+    """Classify face pixels with a TFLite model.
+
+    Args:
+        model: Path to the CPU ``.tflite`` model (its ``_edgetpu`` sibling is found by name).
+        num_threads: CPU threads.
+        delegate: ``auto``, ``cpu`` or ``edgetpu`` (see :func:`edge.runtime.open_interpreter`).
+
+    Raises:
+        ModelError: The model cannot be used with this project's labels and preprocessing.
+    """
+
+    def __init__(self, model: Path, num_threads: int = 1, delegate: str = "auto") -> None:
+        self._requested = delegate
+        self._threads = num_threads
+        self._cpu_model = model
+        self._open(delegate)
+
+    def _open(self, delegate: str) -> None:
+        from edge.runtime import get_runtime
+
+        interpreter, used, path = open_interpreter(self._cpu_model, self._threads, delegate)
+        self._interpreter: Any = interpreter
+        self._input, self._probs, self._features = _check_signature(interpreter, path)
+        self.info = ModelInfo(path, used, np.dtype(self._input["dtype"]).name, f"{get_runtime().package} {get_runtime().version}")
+        log.info("model %s on %s (%s input)", path, used, self.info.input_dtype)
+
+    @property
+    def has_features(self) -> bool:
+        """True when the model also outputs its penultimate features."""
+        return self._features is not None
+
+    def _set_input(self, pixels: np.ndarray) -> None:
+        if pixels.shape != (INPUT_SIZE, INPUT_SIZE):
+            raise ValueError(f"face pixels must be {INPUT_SIZE}x{INPUT_SIZE}, got {pixels.shape}")
+        dtype = np.dtype(self._input["dtype"])
+        if dtype == np.int8:
+            scale, zero_point = self._input["quantization"]
+            value = pixels_to_int8(pixels, scale, zero_point)
+        elif dtype == np.uint8:
+            value = pixels
+        else:
+            value = pixels_to_float(pixels)
+        self._interpreter.set_tensor(self._input["index"], value.reshape(self._input["shape"]).astype(dtype))
+
+    def _invoke(self) -> None:
+        try:
+            self._interpreter.invoke()
+        except RuntimeError:
+            if self.info.delegate != "edgetpu" or self._requested != "auto":
+                raise
+            log.warning("the Edge TPU stopped answering; continuing on the CPU model %s", self._cpu_model)
+            self._open("cpu")
+            raise _Retry from None
+
+    def classify(self, pixels: np.ndarray) -> np.ndarray:
+        """Probabilities ``(7,)`` float32 for one face's 48x48 uint8 pixels."""
+        return self.run(pixels)[0]
+
+    def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and, when the model has them, penultimate features for one face."""
+        for _ in range(2):
+            self._set_input(pixels)
+            try:
+                self._invoke()
+            except _Retry:
+                continue
+            probs = _read(self._interpreter, self._probs)
+            total = float(probs.sum())
+            if not 0.9 < total < 1.1:  # logits from a model without a softmax
+                probs = np.exp(probs - probs.max())
+                total = float(probs.sum())
+            features = _read(self._interpreter, self._features) if self._features is not None else None
+            return (probs / total).astype(np.float32), features
+        raise RuntimeError("the model could not be run on the CPU either")
+
+
+class _Retry(Exception):
+    pass
+
+
+def _read(interpreter: Any, detail: dict[str, Any]) -> np.ndarray:
+    value = interpreter.get_tensor(detail["index"]).reshape(-1)
+    if np.dtype(detail["dtype"]) in (np.int8, np.uint8):
+        scale, zero_point = detail["quantization"]
+        return dequantize(value, scale, zero_point)
+    return value.astype(np.float32)
+
+
+def _check_signature(interpreter: Any, path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    inputs = interpreter.get_input_details()
+    outputs = interpreter.get_output_details()
+    if len(inputs) != 1:
+        raise ModelError(f"{path}: the model has {len(inputs)} inputs; expected one 48x48 grey image")
+    inp = inputs[0]
+    shape = tuple(int(v) for v in inp["shape"])
+    if shape not in ((1, INPUT_SIZE, INPUT_SIZE, 1), (1, INPUT_SIZE, INPUT_SIZE)):
+        raise ModelError(f"{path}: input shape {list(shape)} does not fit; the model must take [1, 48, 48, 1] grey faces")
+    if np.dtype(inp["dtype"]) not in (np.int8, np.uint8, np.float32):
+        raise ModelError(f"{path}: input type {np.dtype(inp['dtype']).name} is not supported; export int8 (or float32)")
+    probs = [o for o in outputs if int(np.prod(o["shape"])) == NUM_CLASSES]
+    if not probs:
+        sizes = [int(np.prod(o["shape"])) for o in outputs]
+        raise ModelError(
+            f"{path}: no output has {NUM_CLASSES} classes (output sizes {sizes}); the model does not match "
+            f"the labels {', '.join(LABELS)}"
+        )
+    named = [o for o in probs if o["name"] == "probabilities"]
+    features = [o for o in outputs if o["name"] == "features"]
+    return inp, (named or probs)[0], (features[0] if features else None)

@@ -1,0 +1,50 @@
+"""Affine int8 quantisation, in one place.
+
+``real = scale * (q - zero_point)``. Subtraction happens in int32 so that ``q - zero_point``
+cannot wrap around in int8 (``-128 - 127`` does not fit in a byte).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def quantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Quantise real values to int8 with round-half-away-from-zero, saturating."""
+    q = np.round(np.asarray(values, dtype=np.float64) / scale) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Turn int8 (or uint8) tensor values back into float32 real values."""
+    return (np.asarray(values).astype(np.int32) - zero_point).astype(np.float32) * np.float32(scale)
+
+
+def symmetric_scales(weights: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Per-channel scales for symmetric int8 weights (zero point 0, range ``[-127, 127]``).
+
+    Args:
+        weights: Float weights.
+        axis: The output-channel axis.
+
+    Returns:
+        float32 scales, one per channel; a channel of zeros gets a tiny non-zero scale.
+    """
+    reduce_axes = tuple(i for i in range(weights.ndim) if i != axis)
+    max_abs = np.max(np.abs(weights), axis=reduce_axes)
+    return np.maximum(max_abs / 127.0, 1e-12).astype(np.float32)
+
+
+def activation_params(low: float, high: float) -> tuple[float, int]:
+    """Asymmetric int8 parameters covering ``[low, high]`` (the range always includes 0).
+
+    Returns:
+        ``(scale, zero_point)`` with zero point in ``[-128, 127]`` so that 0.0 is exact.
+    """
+    low = min(float(low), 0.0)
+    high = max(float(high), 0.0)
+    if high - low < 1e-8:
+        high = low + 1e-8
+    scale = (high - low) / 255.0
+    zero_point = int(round(-128 - low / scale))
+    return scale, int(np.clip(zero_point, -128, 127))

@@ -1,0 +1,150 @@
+"""The TFLite runtime: ai-edge-litert, else tflite-runtime, and the Edge TPU delegate.
+
+Imports happen on first use, so the package imports without any runtime installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.errors import DelegateError, ModelError, RuntimeMissingError
+
+log = logging.getLogger(__name__)
+
+#: Runtime modules in order of preference: (import name, pip package).
+RUNTIMES = (("ai_edge_litert.interpreter", "ai-edge-litert"), ("tflite_runtime.interpreter", "tflite-runtime"))
+
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+DELEGATES = ("auto", "cpu", "edgetpu")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """An importable TFLite runtime."""
+
+    package: str
+    version: str
+    module: Any
+
+    def interpreter(self, **kwargs: Any) -> Any:
+        """Create an ``Interpreter`` with the runtime's own keyword arguments."""
+        return self.module.Interpreter(**kwargs)
+
+    def load_delegate(self, library: str, options: dict[str, str] | None = None) -> Any:
+        """Load an external delegate library."""
+        return self.module.load_delegate(library, options or {})
+
+
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """The first runtime that imports (cached).
+
+    Raises:
+        RuntimeMissingError: Neither ai-edge-litert nor tflite-runtime can be imported.
+    """
+    global _runtime
+    if _runtime is not None:
+        return _runtime
+    problems = []
+    for module_name, package in RUNTIMES:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:  # noqa: BLE001 - any import failure means "try the next one"
+            problems.append(f"{package}: {exc}")
+            continue
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version(package)
+        except PackageNotFoundError:
+            found = "unknown"
+        _runtime = Runtime(package, found, module)
+        return _runtime
+    raise RuntimeMissingError(
+        "no TFLite runtime could be imported (" + "; ".join(problems) + "); install one with "
+        "'pip install ai-edge-litert' (or run ./setup.sh)"
+    )
+
+
+def edgetpu_model_path(model: Path) -> Path:
+    """The compiled Edge TPU model that goes with ``model`` (``x.tflite`` -> ``x_edgetpu.tflite``)."""
+    if model.stem.endswith("_edgetpu"):
+        return model
+    return model.with_name(f"{model.stem}_edgetpu{model.suffix}")
+
+
+def check_model_file(path: Path) -> None:
+    """Fail early, with the fix, for a missing or non-TFLite model file.
+
+    Raises:
+        ModelError: The file is missing, empty, truncated or not a TFLite flatbuffer.
+    """
+    if not path.exists():
+        raise ModelError(f"model file {path} not found; restore models/ from the repository or set model = \"...\" in the config")
+    if not path.is_file():
+        raise ModelError(f"model path {path} is not a file; point model = \"...\" at a .tflite file")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if len(head) < 8 or head[4:8] != b"TFL3":
+        raise ModelError(f"{path} is not a TFLite model (empty, truncated or another format); restore it with 'git checkout -- {path}' or retrain")
+
+
+def open_interpreter(model: Path, num_threads: int = 1, delegate: str = "auto") -> tuple[Any, str, Path]:
+    """Open an interpreter for ``model`` on the requested delegate.
+
+    Args:
+        model: The CPU int8 model; its ``_edgetpu`` sibling is used for the Edge TPU.
+        num_threads: CPU threads for the interpreter.
+        delegate: ``auto`` (Edge TPU when it answers, else CPU with one warning), ``cpu`` or
+            ``edgetpu`` (fail with a hint when unavailable).
+
+    Returns:
+        ``(interpreter with tensors allocated, "cpu" or "edgetpu", model path used)``.
+
+    Raises:
+        ModelError, DelegateError, RuntimeMissingError: With the fix in the message.
+    """
+    if delegate not in DELEGATES:
+        raise DelegateError(f"delegate {delegate!r} is not one of {', '.join(DELEGATES)}")
+    runtime = get_runtime()
+    if delegate in ("auto", "edgetpu"):
+        try:
+            return _open_edgetpu(runtime, model, num_threads), "edgetpu", edgetpu_model_path(model)
+        except DelegateError as exc:
+            if delegate == "edgetpu":
+                raise
+            log.warning("Edge TPU not used (%s); running on the CPU", exc)
+    check_model_file(model)
+    return _open(runtime, model, num_threads=num_threads), "cpu", model
+
+
+def _open(runtime: Runtime, model: Path, **kwargs: Any) -> Any:
+    try:
+        interpreter = runtime.interpreter(model_path=str(model), **kwargs)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"{model} could not be loaded by {runtime.package} ({exc}); restore the file or retrain") from exc
+    return interpreter
+
+
+def _open_edgetpu(runtime: Runtime, model: Path, num_threads: int) -> Any:
+    compiled = edgetpu_model_path(model)
+    if not compiled.exists():
+        raise DelegateError(
+            f"no compiled Edge TPU model {compiled}; compile it with edgetpu_compiler (see models/README.md) "
+            "or set delegate = \"cpu\""
+        )
+    check_model_file(compiled)
+    try:
+        tpu = runtime.load_delegate(EDGETPU_LIBRARY)
+    except OSError as exc:
+        raise DelegateError(f"Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({exc}); run 'sudo ./setup.sh --coral' or set delegate = \"cpu\"") from exc
+    except ValueError as exc:
+        raise DelegateError(f"no Edge TPU found ({exc}); plug in the Coral or set delegate = \"cpu\"") from exc
+    return _open(runtime, compiled, num_threads=num_threads, experimental_delegates=[tpu])

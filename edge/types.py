@@ -1,0 +1,93 @@
+"""Neutral result types that cross module boundaries.
+
+No camera request, interpreter or pygame surface ever leaves the module that made it: stages
+talk in these dataclasses only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+State = Literal["face", "unsure", "no_face", "camera_lost", "starting"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One camera frame.
+
+    Attributes:
+        gray: ``(H, W)`` uint8 grey image, the only thing the pipeline needs.
+        index: Frame number from the source, counting from 0.
+        timestamp: Capture time in seconds (monotonic clock of the source).
+        preview: Optional ``(h, w, 3)`` RGB image for an on-screen preview; never stored.
+    """
+
+    gray: np.ndarray
+    index: int
+    timestamp: float
+    preview: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face in frame pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float = 1.0
+
+    @property
+    def area(self) -> int:
+        """Box area in pixels."""
+        return self.w * self.h
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)``."""
+        return (self.x, self.y, self.w, self.h)
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """A face and the classifier's probabilities for it (label order of :mod:`edge.labels`)."""
+
+    box: FaceBox
+    scores: np.ndarray
+
+    @property
+    def top(self) -> int:
+        """Index of the most likely class."""
+        return int(np.argmax(self.scores))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the product shows after smoothing.
+
+    Attributes:
+        state: ``face`` (a confident emoji), ``unsure`` (a face, no clear expression),
+            ``no_face`` (nobody there for a while), ``camera_lost`` or ``starting``.
+        label: The emotion shown, or ``None`` when there is none to show.
+        confidence: Smoothed probability of ``label`` (or of the leader when unsure).
+        scores: Smoothed probabilities in label order (zeros when there is no face).
+    """
+
+    state: State
+    label: str | None
+    confidence: float
+    scores: np.ndarray
+
+
+@dataclass
+class FrameReport:
+    """Everything one pass of the loop produced; sinks render or log it."""
+
+    frame: Frame
+    faces: list[FaceResult]
+    decision: Decision
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    primary: int | None = None  # index into ``faces`` of the face that drives the decision

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Measure the face-crop framing that makes live crops look like FER2013's.
+
+Runs the app's face detector on FER2013 images (upscaled, since the faces fill the frame) and
+prints the median margin and vertical shift that map a detector box back onto FER2013's own
+crop. The numbers go into ``edge/preprocess.py`` (CROP_MARGIN, CROP_SHIFT_UP).
+
+Example:
+    python scripts/calibrate_crop.py --data ../shared/data/fer2013/fer2013_train_publictest.csv.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from itertools import islice
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from edge.datasets import iter_samples  # noqa: E402
+from edge.faces import make_detector  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--usage", default="Training")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--detector", default="blazeface")
+    args = p.parse_args(argv)
+    detector = make_detector(args.detector, min_size=20, threshold=0.5)
+    pad, scale = 48, 4  # put the 48x48 face in a larger frame so the detector sees context
+    margins, shifts, offsets = [], [], []
+    for sample in islice(iter_samples(args.data, args.usage), args.n):
+        big = cv2.resize(sample.image, (48 * scale, 48 * scale), interpolation=cv2.INTER_LINEAR)
+        frame = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        faces = detector.detect(frame)
+        if not faces:
+            continue
+        f = faces[0]
+        side = max(f.w, f.h)
+        crop = 48 * scale
+        margins.append((crop / side - 1.0) / 2.0)
+        shifts.append((f.y + f.h / 2 - (pad + crop / 2)) / side)
+        offsets.append((f.x + f.w / 2 - (pad + crop / 2)) / side)
+    found = len(margins)
+    print(f"faces found in {found} of {args.n} images")
+    if found:
+        print(f"CROP_MARGIN   = {np.median(margins):.3f}  (IQR {np.percentile(margins, 25):.3f}..{np.percentile(margins, 75):.3f})")
+        print(f"CROP_SHIFT_UP = {np.median(shifts):.3f}  (IQR {np.percentile(shifts, 25):.3f}..{np.percentile(shifts, 75):.3f})")
+        print(f"horizontal offset {np.median(offsets):.3f} (should be about 0)")
+    return 0 if found else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
