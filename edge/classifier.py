@@ -56,7 +56,9 @@ class ExpressionClassifier:
         interpreter, used, path = open_interpreter(self._cpu_model, self._threads, delegate)
         self._interpreter: Any = interpreter
         self._input, self._probs, self._features = _check_signature(interpreter, path)
-        self.info = ModelInfo(path, used, np.dtype(self._input["dtype"]).name, f"{get_runtime().package} {get_runtime().version}")
+        self.info = ModelInfo(
+            path, used, np.dtype(self._input["dtype"]).name, f"{get_runtime().package} {get_runtime().version}"
+        )
         log.info("model %s on %s (%s input)", path, used, self.info.input_dtype)
 
     @property
@@ -129,7 +131,9 @@ def _check_signature(interpreter: Any, path: Path) -> tuple[dict[str, Any], dict
     inp = inputs[0]
     shape = tuple(int(v) for v in inp["shape"])
     if shape not in ((1, INPUT_SIZE, INPUT_SIZE, 1), (1, INPUT_SIZE, INPUT_SIZE)):
-        raise ModelError(f"{path}: input shape {list(shape)} does not fit; the model must take [1, 48, 48, 1] grey faces")
+        raise ModelError(
+            f"{path}: input shape {list(shape)} does not fit; the model must take [1, 48, 48, 1] grey faces"
+        )
     if np.dtype(inp["dtype"]) not in (np.int8, np.uint8, np.float32):
         raise ModelError(f"{path}: input type {np.dtype(inp['dtype']).name} is not supported; export int8 (or float32)")
     probs = [o for o in outputs if int(np.prod(o["shape"])) == NUM_CLASSES]

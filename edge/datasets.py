@@ -131,7 +131,7 @@ def iter_samples(path: Path, usage: str | None = None) -> Iterator[Sample]:
 def _open_text(path: Path) -> io.TextIOBase:
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the caller
+    return open(path, encoding="utf-8", newline="")
 
 
 def iter_fer_csv(path: Path, usage: str | None = None) -> Iterator[Sample]:
@@ -201,7 +201,9 @@ def read_image(path: Path) -> np.ndarray:
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None or image.size == 0:
-        raise DatasetError(f"{path}: not a readable image (empty, truncated or an unknown format); remove or replace it")
+        raise DatasetError(
+            f"{path}: not a readable image (empty, truncated or an unknown format); remove or replace it"
+        )
     if image.dtype != np.uint8:
         image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
     return image
@@ -235,7 +237,9 @@ def _subfolders(folder: Path) -> list[Path]:
 def _class_folders(root: Path, usage: str | None) -> list[tuple[Path, int]]:
     children = _subfolders(root)
     if not children:
-        raise DatasetError(f"{root}: no class folders; expected {root}/<emotion>/*.png with emotions {', '.join(LABELS)}")
+        raise DatasetError(
+            f"{root}: no class folders; expected {root}/<emotion>/*.png with emotions {', '.join(LABELS)}"
+        )
     if any(label_for_name(p.name) for p in children):
         if usage:
             log.warning("%s has no split folders; reading all of it (usage %r ignored)", root, usage)
@@ -246,7 +250,9 @@ def _class_folders(root: Path, usage: str | None) -> list[tuple[Path, int]]:
         groups = [p for p in children if p.name.lower() in names]
         if not groups:
             found = ", ".join(p.name for p in children)
-            raise DatasetError(f"{root}: no split folder for usage {usage!r} (looked for {', '.join(names)}; found {found})")
+            raise DatasetError(
+                f"{root}: no split folder for usage {usage!r} (looked for {', '.join(names)}; found {found})"
+            )
     pairs: list[tuple[Path, int]] = []
     for group in groups:
         pairs.extend(_named_classes(group, _subfolders(group)))

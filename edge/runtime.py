@@ -55,7 +55,7 @@ def get_runtime() -> Runtime:
     for module_name, package in RUNTIMES:
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # noqa: BLE001 - any import failure means "try the next one"
+        except Exception as exc:
             problems.append(f"{package}: {exc}")
             continue
         from importlib.metadata import PackageNotFoundError, version
@@ -86,13 +86,17 @@ def check_model_file(path: Path) -> None:
         ModelError: The file is missing, empty, truncated or not a TFLite flatbuffer.
     """
     if not path.exists():
-        raise ModelError(f"model file {path} not found; restore models/ from the repository or set model = \"...\" in the config")
+        raise ModelError(
+            f'model file {path} not found; restore models/ from the repository or set model = "..." in the config'
+        )
     if not path.is_file():
-        raise ModelError(f"model path {path} is not a file; point model = \"...\" at a .tflite file")
+        raise ModelError(f'model path {path} is not a file; point model = "..." at a .tflite file')
     with open(path, "rb") as handle:
         head = handle.read(8)
     if len(head) < 8 or head[4:8] != b"TFL3":
-        raise ModelError(f"{path} is not a TFLite model (empty, truncated or another format); restore it with 'git checkout -- {path}' or retrain")
+        raise ModelError(
+            f"{path} is not a TFLite model (empty, truncated or another format); restore it with 'git checkout -- {path}' or retrain"
+        )
 
 
 def open_interpreter(model: Path, num_threads: int = 1, delegate: str = "auto") -> tuple[Any, str, Path]:
@@ -129,7 +133,9 @@ def _open(runtime: Runtime, model: Path, **kwargs: Any) -> Any:
         interpreter = runtime.interpreter(model_path=str(model), **kwargs)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"{model} could not be loaded by {runtime.package} ({exc}); restore the file or retrain") from exc
+        raise ModelError(
+            f"{model} could not be loaded by {runtime.package} ({exc}); restore the file or retrain"
+        ) from exc
     return interpreter
 
 
@@ -138,13 +144,15 @@ def _open_edgetpu(runtime: Runtime, model: Path, num_threads: int) -> Any:
     if not compiled.exists():
         raise DelegateError(
             f"no compiled Edge TPU model {compiled}; compile it with edgetpu_compiler (see models/README.md) "
-            "or set delegate = \"cpu\""
+            'or set delegate = "cpu"'
         )
     check_model_file(compiled)
     try:
         tpu = runtime.load_delegate(EDGETPU_LIBRARY)
     except OSError as exc:
-        raise DelegateError(f"Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({exc}); run 'sudo ./setup.sh --coral' or set delegate = \"cpu\"") from exc
+        raise DelegateError(
+            f"Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({exc}); run 'sudo ./setup.sh --coral' or set delegate = \"cpu\""
+        ) from exc
     except ValueError as exc:
-        raise DelegateError(f"no Edge TPU found ({exc}); plug in the Coral or set delegate = \"cpu\"") from exc
+        raise DelegateError(f'no Edge TPU found ({exc}); plug in the Coral or set delegate = "cpu"') from exc
     return _open(runtime, compiled, num_threads=num_threads, experimental_delegates=[tpu])

@@ -206,7 +206,14 @@ def write_int8_model(net: Int8Net) -> bytes:
             w_q = np.clip(np.round(layer.weight / w_scales[:, None, None, None]), -127, 127).astype(np.int8)
             b_scales = (w_scales.astype(np.float64) * scale).astype(np.float32)
             w_t = b.tensor(f"conv{i}/weights", list(layer.weight.shape), "int8", w_scales, np.zeros(out_ch, int), w_q)
-            b_t = b.tensor(f"conv{i}/bias", [out_ch], "int32", b_scales, np.zeros(out_ch, int), _quantize_bias(layer.bias, b_scales))
+            b_t = b.tensor(
+                f"conv{i}/bias",
+                [out_ch],
+                "int32",
+                b_scales,
+                np.zeros(out_ch, int),
+                _quantize_bias(layer.bias, b_scales),
+            )
             scale, zp = activation_params(*layer.out_range)
             shape = [1, shape[1], shape[2], out_ch]
             out = b.tensor(f"conv{i}/output", shape, "int8", scale, zp)
@@ -214,7 +221,9 @@ def write_int8_model(net: Int8Net) -> bytes:
             opts.padding = s.Padding.SAME
             opts.strideW = opts.strideH = 1
             opts.dilationWFactor = opts.dilationHFactor = 1
-            opts.fusedActivationFunction = s.ActivationFunctionType.RELU if layer.relu else s.ActivationFunctionType.NONE
+            opts.fusedActivationFunction = (
+                s.ActivationFunctionType.RELU if layer.relu else s.ActivationFunctionType.NONE
+            )
             b.op("CONV_2D", [current, w_t, b_t], [out], s.BuiltinOptions.Conv2DOptions, opts)
         elif isinstance(layer, MaxPool):
             shape = [1, shape[1] // layer.size, shape[2] // layer.size, shape[3]]
@@ -241,7 +250,9 @@ def write_int8_model(net: Int8Net) -> bytes:
             w_q = np.clip(np.round(layer.weight / w_scale), -127, 127).astype(np.int8)
             b_scale = np.float32(w_scale * scale)
             w_t = b.tensor(f"dense{i}/weights", list(layer.weight.shape), "int8", w_scale, 0, w_q)
-            b_t = b.tensor(f"dense{i}/bias", [out_n], "int32", b_scale, 0, _quantize_bias(layer.bias, np.full(out_n, b_scale)))
+            b_t = b.tensor(
+                f"dense{i}/bias", [out_n], "int32", b_scale, 0, _quantize_bias(layer.bias, np.full(out_n, b_scale))
+            )
             scale, zp = activation_params(*layer.out_range)
             shape = [1, out_n]
             out = b.tensor("logits", shape, "int8", scale, zp)

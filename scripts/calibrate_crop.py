@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.datasets import iter_samples  # noqa: E402
-from edge.faces import make_detector  # noqa: E402
+from edge.datasets import iter_samples
+from edge.faces import make_detector
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     found = len(margins)
     print(f"faces found in {found} of {args.n} images")
     if found:
-        print(f"CROP_MARGIN   = {np.median(margins):.3f}  (IQR {np.percentile(margins, 25):.3f}..{np.percentile(margins, 75):.3f})")
-        print(f"CROP_SHIFT_UP = {np.median(shifts):.3f}  (IQR {np.percentile(shifts, 25):.3f}..{np.percentile(shifts, 75):.3f})")
+        print(
+            f"CROP_MARGIN   = {np.median(margins):.3f}  (IQR {np.percentile(margins, 25):.3f}..{np.percentile(margins, 75):.3f})"
+        )
+        print(
+            f"CROP_SHIFT_UP = {np.median(shifts):.3f}  (IQR {np.percentile(shifts, 25):.3f}..{np.percentile(shifts, 75):.3f})"
+        )
         print(f"horizontal offset {np.median(offsets):.3f} (should be about 0)")
     return 0 if found else 1
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.training.trainer import BALANCE_MODES, TrainConfig, train  # noqa: E402
+from edge.training.trainer import BALANCE_MODES, TrainConfig, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="use only the first N images of each split (quick runs)")
     p.add_argument("--widths", type=int, nargs="+", help="channels per stage")
     p.add_argument("--repeats", type=int, nargs="+", help="conv blocks per stage")
-    p.add_argument("--finetune", action="append", default=[], metavar="DIR", help="add your captured faces (repeatable)")
+    p.add_argument(
+        "--finetune", action="append", default=[], metavar="DIR", help="add your captured faces (repeatable)"
+    )
     p.add_argument("--finetune-repeat", type=int, default=10, help="how often each captured face is repeated per epoch")
     p.add_argument("--init", help="start from this checkpoint (default with --finetune: models/emotion_float.pt)")
     p.add_argument("--no-progress", action="store_true")

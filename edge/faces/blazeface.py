@@ -85,7 +85,9 @@ class BlazeFaceDetector:
 
     name = "blazeface"
 
-    def __init__(self, model: Path | None = None, min_size: int = 40, threshold: float = 0.6, num_threads: int = 1) -> None:
+    def __init__(
+        self, model: Path | None = None, min_size: int = 40, threshold: float = 0.6, num_threads: int = 1
+    ) -> None:
         path = model or DEFAULT_MODEL
         check_model_file(path)
         try:
@@ -105,7 +107,9 @@ class BlazeFaceDetector:
         h, w = gray.shape[:2]
         side = max(h, w)
         pad_y, pad_x = (side - h) // 2, (side - w) // 2
-        square = cv2.copyMakeBorder(gray, pad_y, side - h - pad_y, pad_x, side - w - pad_x, cv2.BORDER_CONSTANT, value=0)
+        square = cv2.copyMakeBorder(
+            gray, pad_y, side - h - pad_y, pad_x, side - w - pad_x, cv2.BORDER_CONSTANT, value=0
+        )
         small = cv2.resize(square, (INPUT, INPUT), interpolation=cv2.INTER_AREA if side > INPUT else cv2.INTER_LINEAR)
         x = small.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
         self._interpreter.set_tensor(self._input, np.repeat(x[None, :, :, None], 3, axis=3))

@@ -32,7 +32,9 @@ def find_cascade() -> Path:
     for folder in folders:
         if (folder / CASCADE).exists():
             return folder / CASCADE
-    raise ModelError(f"no {CASCADE} found (looked in {', '.join(map(str, folders))}); install opencv-python-headless<5 or apt install opencv-data")
+    raise ModelError(
+        f"no {CASCADE} found (looked in {', '.join(map(str, folders))}); install opencv-python-headless<5 or apt install opencv-data"
+    )
 
 
 class HaarDetector:
@@ -51,6 +53,8 @@ class HaarDetector:
 
     def detect(self, gray: np.ndarray) -> list[FaceBox]:
         """Faces in a grey frame, largest first."""
-        found = self._cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(self.min_size, self.min_size))
+        found = self._cascade.detectMultiScale(
+            gray, scaleFactor=1.15, minNeighbors=5, minSize=(self.min_size, self.min_size)
+        )
         boxes = [FaceBox(int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])]
         return largest_first(boxes, self.min_size)

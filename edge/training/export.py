@@ -39,7 +39,9 @@ def fold_conv_bn(block: ConvBlock) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.no_grad()
-def calibrate_ranges(model: EmotionNet, pixels: np.ndarray, bias_shift: np.ndarray | None = None) -> list[tuple[float, float]]:
+def calibrate_ranges(
+    model: EmotionNet, pixels: np.ndarray, bias_shift: np.ndarray | None = None
+) -> list[tuple[float, float]]:
     """Observed ``(min, max)`` after every conv block, the global mean and the logits.
 
     Args:

@@ -168,14 +168,20 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     seed_everything(cfg.seed)
 
     train_set = cached_arrays(Path(cfg.data), cfg.train_usage, cfg.limit)
-    val_set = cached_arrays(Path(cfg.val_data or cfg.data), cfg.val_usage, cfg.limit) if (cfg.val_usage or cfg.val_data) else None
+    val_set = (
+        cached_arrays(Path(cfg.val_data or cfg.data), cfg.val_usage, cfg.limit)
+        if (cfg.val_usage or cfg.val_data)
+        else None
+    )
     ferplus = None
     if cfg.ferplus:
         ferplus = load_ferplus_targets(Path(cfg.ferplus), [cfg.train_usage or "Training"])
         if cfg.limit is not None:
             ferplus = ferplus[: cfg.limit]
         if len(ferplus) != len(train_set):
-            raise ValueError(f"{cfg.ferplus}: {len(ferplus)} FER+ rows for {len(train_set)} training rows; the files do not match")
+            raise ValueError(
+                f"{cfg.ferplus}: {len(ferplus)} FER+ rows for {len(train_set)} training rows; the files do not match"
+            )
     targets = soft_targets(train_set.labels, cfg.label_smoothing, ferplus, cfg.ferplus_weight)
     pixels, labels = train_set.pixels, train_set.labels
     for extra in cfg.extra_data:
@@ -187,7 +193,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
 
     counts = np.bincount(labels, minlength=NUM_CLASSES)
     weights = class_weights(counts, cfg.balance_power)
-    log.info("training on %d images (%s), validating on %d", len(labels), dict(zip(LABELS, counts.tolist())), len(val_set) if val_set else 0)
+    log.info(
+        "training on %d images (%s), validating on %d",
+        len(labels),
+        dict(zip(LABELS, counts.tolist())),
+        len(val_set) if val_set else 0,
+    )
 
     model = EmotionNet(ModelConfig.from_dict(cfg.model)).to(device)
     if cfg.init_checkpoint:
@@ -217,7 +228,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         np.random.set_state(payload["rng_numpy"])
         log.info("resumed from %s at epoch %d", last, start_epoch)
 
-    x_all = torch.from_numpy(pixels)
+    x_all = pixels
     t_all = torch.from_numpy(targets)
     w_all = torch.from_numpy(weights[labels]) if cfg.balance == "weights" else torch.ones(len(labels))
     sample_p = None
@@ -239,15 +250,17 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}", progress)
         loss_sum = correct = seen = 0.0
         for step in range(steps_per_epoch):
-            idx = torch.from_numpy(order[step * cfg.batch_size : (step + 1) * cfg.batch_size])
-            x = (x_all[idx].float() / 255.0).unsqueeze(1).to(device, non_blocking=True)
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            x = torch.from_numpy(pixels_to_float(x_all[idx])).unsqueeze(1).to(device, non_blocking=True)
             x = augment(x, aug_cfg)
             if device.type == "cpu":
                 x = x.contiguous(memory_format=torch.channels_last)
             t = t_all[idx].to(device)
             w = w_all[idx].to(device)
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, cfg.warmup_epochs * steps_per_epoch, cfg.lr)
+                group["lr"] = lr_at(
+                    epoch * steps_per_epoch + step, total_steps, cfg.warmup_epochs * steps_per_epoch, cfg.lr
+                )
             logits = model(x)
             loss = (-(t * F.log_softmax(logits, dim=1)).sum(dim=1) * w).mean()
             optimizer.zero_grad(set_to_none=True)
@@ -261,11 +274,20 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
                 bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
         if bar is not None:
             bar.close()
-        metrics = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "seconds": time.time() - started}
+        metrics = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / seen,
+            "train_acc": correct / seen,
+            "seconds": time.time() - started,
+        }
         if val_set is not None and len(val_set):
             metrics.update(_val_metrics(model, val_set, device))
         history.append(metrics)
-        log.info("epoch %d: %s", epoch + 1, json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}))
+        log.info(
+            "epoch %d: %s",
+            epoch + 1,
+            json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}),
+        )
         with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(metrics) + "\n")
         save_checkpoint(

@@ -1,0 +1,5 @@
+"""``python -m edge`` is the ``emojify`` command."""
+
+from edge.cli import main
+
+raise SystemExit(main())

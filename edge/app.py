@@ -1,0 +1,111 @@
+"""Assembling the product from a :class:`edge.config.Config`: each backend chosen once."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from edge.classifier import ExpressionClassifier
+from edge.config import Config, resolve_path
+from edge.errors import DisplayError
+from edge.faces import make_detector
+from edge.pipeline import Analyzer, Notifier, Pipeline
+from edge.sinks import Sink
+from edge.sinks.jsonlog import JsonLogSink
+from edge.sinks.lines import LineWriter
+from edge.smoothing import DecisionSmoother
+
+log = logging.getLogger(__name__)
+
+
+def choose_display(mode: str) -> str:
+    """Resolve ``auto`` to ``window``, ``kiosk`` or ``none`` (headless) and check the others.
+
+    Raises:
+        DisplayError: ``kiosk`` or ``window`` was asked for and is not available.
+    """
+    from edge.sinks.kiosk import display_available
+
+    if mode == "none":
+        return mode
+    if mode in ("kiosk", "window"):
+        ok, reason = display_available(mode)
+        if not ok:
+            raise DisplayError(f"display '{mode}' is not available: {reason}")
+        return mode
+    for candidate in ("window", "kiosk"):
+        ok, reason = display_available(candidate)
+        if ok:
+            log.info("display auto: using %s", candidate)
+            return candidate
+        log.info("display auto: %s not available (%s)", candidate, reason)
+    log.warning("no display found; running headless (JSON lines)")
+    return "none"
+
+
+def build_sinks(config: Config, display: str, model_name: str, log_path: Path | None) -> list[Sink]:
+    """The sinks for this run: the kiosk when there is a display, else JSON lines.
+
+    A ``log_path`` adds JSON logging to a file next to the kiosk as well.
+    """
+    sinks: list[Sink] = []
+    if display != "none":
+        from edge.sinks.kiosk import KioskOptions, KioskSink
+
+        size = (config.display.width, config.display.height) if config.display.width and config.display.height else None
+        options = KioskOptions(
+            mode=display,
+            size=size,
+            show_preview=config.display.preview,
+            debug=config.display.debug,
+            font_path=config.display.font or None,
+            model_name=model_name,
+        )
+        sinks.append(KioskSink(options))
+    if display == "none" or log_path is not None:
+        writer = LineWriter(log_path, config.log.max_bytes, config.log.backups)
+        sinks.append(JsonLogSink(writer, config.log.every, config.log.summary_interval))
+    if config.mqtt.url:
+        from edge.sinks.mqtt import MqttSink
+
+        sinks.append(MqttSink(config.mqtt, config.log.summary_interval))
+    return sinks
+
+
+def build_pipeline(config: Config, display: str, notifier: Notifier | None = None, preview: bool = False) -> Pipeline:
+    """Create source, detector, classifier, smoother and sinks from ``config``.
+
+    Raises:
+        EmojifyError: Anything that cannot be set up, with the fix in the message.
+    """
+    from edge.sources.factory import make_source
+    from edge.sources.reconnect import ReconnectingSource
+
+    classifier = ExpressionClassifier(resolve_path(config.model.path), config.model.threads, config.model.delegate)
+    detector = make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)
+    source = make_source(
+        config.camera.source,
+        preview=preview or (display != "none" and config.display.preview),
+        loop=config.camera.loop,
+        width=config.camera.width,
+        height=config.camera.height,
+    )
+    if source.live:
+        source = ReconnectingSource(source)
+    log_path = resolve_log_path(config.log.path)
+    info = classifier.info
+    sinks = build_sinks(config, display, f"{info.path.name} ({info.delegate})", log_path)
+    describe = f"{source.name} | {detector.name} | {info.path.name} on {info.delegate}"
+    return Pipeline(
+        source,
+        Analyzer(detector, classifier, config.faces.max_faces),
+        DecisionSmoother(config.smoothing),
+        sinks,
+        notifier,
+        describe,
+    )
+
+
+def resolve_log_path(value: str) -> Path | None:
+    """``""`` or ``-`` means standard output."""
+    return None if value in ("", "-") else Path(value).expanduser()

@@ -1,0 +1,260 @@
+"""The live loop: source -> faces -> classifier -> smoother -> sinks.
+
+One pass per frame, newest frame first (sources drop stale frames), every stage timed. The
+loop never branches on hardware: headless is a different list of sinks.
+
+Watchdog meaning: the loop pings systemd after a pass that made progress, that is a frame was
+processed, or a camera fault was handled and shown. A source whose ``read`` hangs stops the
+pings, and systemd restarts the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from edge.faces import FaceDetector
+from edge.labels import NUM_CLASSES
+from edge.preprocess import face_to_model_pixels
+from edge.sinks import Sink
+from edge.smoothing import DecisionSmoother
+from edge.sources import CameraLostError, Source
+from edge.types import Decision, FaceResult, Frame, FrameReport
+
+log = logging.getLogger(__name__)
+
+
+class Classifier(Protocol):
+    """What the loop needs from :class:`edge.classifier.ExpressionClassifier`."""
+
+    def classify(self, pixels: np.ndarray) -> np.ndarray:
+        """Probabilities for one face's 48x48 uint8 pixels."""
+        ...
+
+
+class Notifier(Protocol):
+    """What the loop needs from :class:`edge.notify.SystemdNotifier`."""
+
+    def ready(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+    def stopping(self) -> None: ...
+
+
+class _NullNotifier:
+    def ready(self) -> None:
+        pass
+
+    def status(self, text: str) -> None:
+        pass
+
+    def watchdog(self) -> None:
+        pass
+
+    def stopping(self) -> None:
+        pass
+
+
+@dataclass
+class RunStats:
+    """What a run did."""
+
+    frames: int = 0
+    seconds: float = 0.0
+    first_decision_s: float | None = None
+    camera_faults: int = 0
+    reason: str = ""
+    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        """Processed frames per second."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class Analyzer:
+    """Faces and their expression probabilities for one frame (no state)."""
+
+    def __init__(self, detector: FaceDetector, classifier: Classifier, max_faces: int = 5) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.max_faces = max_faces
+
+    def analyze(self, frame: Frame, timings: dict[str, float]) -> list[FaceResult]:
+        """Detect and classify up to ``max_faces`` faces, largest first; adds stage times (ms)."""
+        t0 = time.perf_counter()
+        boxes = self.detector.detect(frame.gray)[: self.max_faces]
+        t1 = time.perf_counter()
+        crops = [face_to_model_pixels(frame.gray, box.as_tuple()) for box in boxes]
+        t2 = time.perf_counter()
+        results = [FaceResult(box, self.classifier.classify(crop)) for box, crop in zip(boxes, crops, strict=True)]
+        t3 = time.perf_counter()
+        timings["detect"] = (t1 - t0) * 1000
+        timings["preprocess"] = (t2 - t1) * 1000
+        timings["classify"] = (t3 - t2) * 1000
+        return results
+
+
+class Pipeline:
+    """Runs the loop until the source ends, a limit is reached, or :meth:`stop` is called.
+
+    Args:
+        source: Opened by :meth:`run`.
+        analyzer: Faces and probabilities.
+        smoother: Turns probabilities into decisions.
+        sinks: Display, log, telemetry; opened by :meth:`run`.
+        notifier: systemd notifications (a no-op by default).
+        describe: Short text for status lines (source, delegate).
+        clock: Monotonic clock.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        analyzer: Analyzer,
+        smoother: DecisionSmoother,
+        sinks: Sequence[Sink],
+        notifier: Notifier | None = None,
+        describe: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.analyzer = analyzer
+        self.smoother = smoother
+        self.sinks = list(sinks)
+        self.notifier: Notifier = notifier or _NullNotifier()
+        self.describe = describe
+        self.clock = clock
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self._last_frame: Frame | None = None
+        self._recent: deque[float] = deque(maxlen=60)
+        self._last_status = -1e9
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Ask the loop to end after the current pass (safe from signal handlers and threads)."""
+        self._stop_reason = self._stop_reason or reason
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    def step(self) -> FrameReport | None:
+        """One pass of the loop; ``None`` when the source has ended."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        try:
+            frame = self.source.read()
+        except CameraLostError as exc:
+            return self._camera_lost(exc)
+        if frame is None:
+            return None
+        timings["capture"] = (time.perf_counter() - t0) * 1000
+        self._last_frame = frame
+        faces = self.analyzer.analyze(frame, timings)
+        t1 = time.perf_counter()
+        decision = self.smoother.update(faces[0].scores if faces else None, self.clock())
+        timings["smooth"] = (time.perf_counter() - t1) * 1000
+        report = FrameReport(frame, faces, decision, timings, 0 if faces else None)
+        self._emit(report)
+        return report
+
+    def _camera_lost(self, exc: Exception) -> FrameReport:
+        shape = self._last_frame.gray.shape if self._last_frame is not None else (240, 320)
+        index = self._last_frame.index if self._last_frame is not None else 0
+        frame = Frame(np.zeros(shape, np.uint8), index, self.clock())
+        decision = Decision("camera_lost", None, 0.0, np.zeros(NUM_CLASSES, np.float32))
+        report = FrameReport(frame, [], decision, {})
+        self._emit(report)
+        self._stop.wait(0.2)  # don't spin while the camera is away
+        return report
+
+    def _emit(self, report: FrameReport) -> None:
+        t0 = time.perf_counter()
+        for sink in self.sinks:
+            sink.handle(report)
+            if sink.poll_quit():
+                self.stop("quit key")
+        report.latency_ms["render"] = (time.perf_counter() - t0) * 1000
+
+    def run(self, max_frames: int | None = None, duration: float | None = None) -> RunStats:
+        """Open everything, loop, close everything (also on errors).
+
+        Args:
+            max_frames: Stop after this many passes.
+            duration: Stop after this many seconds.
+
+        Returns:
+            Statistics of the run.
+        """
+        stats = RunStats()
+        started = self.clock()
+        opened: list[Sink] = []
+        try:
+            self.source.open()
+            for sink in self.sinks:
+                sink.open()
+                opened.append(sink)
+            self.notifier.ready()
+            log.info("running: %s", self.describe)
+            while not self._stop.is_set():
+                if max_frames is not None and stats.frames >= max_frames:
+                    self._stop_reason = "max frames reached"
+                    break
+                if duration is not None and self.clock() - started >= duration:
+                    self._stop_reason = "duration reached"
+                    break
+                report = self.step()
+                if report is None:
+                    self._stop_reason = "end of source"
+                    break
+                self._account(report, stats, started)
+        finally:
+            self.notifier.stopping()
+            for sink in reversed(opened):
+                try:
+                    sink.close()
+                except Exception:
+                    log.exception("closing %s failed", type(sink).__name__)
+            self.source.close()
+            stats.seconds = self.clock() - started
+            stats.reason = self._stop_reason or "stopped"
+        return stats
+
+    def _account(self, report: FrameReport, stats: RunStats, started: float) -> None:
+        now = self.clock()
+        if report.decision.state == "camera_lost":
+            stats.camera_faults += 1
+        else:
+            stats.frames += 1
+            self._recent.append(now)
+            for stage, ms in report.latency_ms.items():
+                stats.stage_ms.setdefault(stage, []).append(ms)
+            if stats.first_decision_s is None and report.decision.state in ("face", "unsure", "no_face"):
+                stats.first_decision_s = now - started
+        self.notifier.watchdog()
+        if now - self._last_status >= 1.0:
+            self._last_status = now
+            self.notifier.status(self.status_line(report))
+
+    def fps(self) -> float:
+        """Frames per second over the last 60 processed frames."""
+        if len(self._recent) < 2:
+            return 0.0
+        span = self._recent[-1] - self._recent[0]
+        return (len(self._recent) - 1) / span if span > 0 else 0.0
+
+    def status_line(self, report: FrameReport) -> str:
+        """Text for ``systemctl status``: source, delegate, fps, state."""
+        state = report.decision.state
+        what = f"{state}: {report.decision.label}" if report.decision.label else state.replace("_", " ")
+        return f"{self.describe} | {self.fps():.1f} fps | {what}"

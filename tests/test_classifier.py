@@ -1,0 +1,144 @@
+"""The real runtime on the real int8 model, broken model files, and the Edge TPU delegate."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from edge import runtime
+from edge.classifier import ExpressionClassifier
+from edge.errors import DelegateError, ModelError
+from edge.tflite_builder import Dense, GlobalMean, Int8Net, write_int8_model
+from tests.conftest import synthetic_face
+
+
+def test_shipped_model_signature_and_outputs(model_path):
+    clf = ExpressionClassifier(model_path, num_threads=1, delegate="cpu")
+    assert clf.info.delegate == "cpu" and clf.info.input_dtype == "int8"
+    probs, features = clf.run(synthetic_face(3))
+    assert probs.shape == (7,) and probs.dtype == np.float32
+    assert abs(float(probs.sum()) - 1.0) < 1e-3 and (probs >= 0).all()
+    assert features is not None and features.ndim == 1 and clf.has_features
+
+
+def test_different_faces_give_different_scores(model_path):
+    clf = ExpressionClassifier(model_path, delegate="cpu")
+    a = clf.classify(synthetic_face(0, seed=1))
+    b = clf.classify(np.full((48, 48), 255, np.uint8))
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p, src: None, "not found"),
+        (lambda p, src: p.write_bytes(b""), "not a TFLite model"),
+        (lambda p, src: p.write_bytes(src.read_bytes()[:5000]), "could not be loaded|not a TFLite"),
+        (lambda p, src: p.write_bytes(b"PK\x03\x04 this is a zip file"), "not a TFLite model"),
+    ],
+)
+def test_broken_model_files_give_one_clear_error(tmp_path, model_path, make, message):
+    path = tmp_path / "emotion_int8.tflite"
+    make(path, model_path)
+    with pytest.raises(ModelError, match=message):
+        ExpressionClassifier(path, delegate="cpu")
+
+
+def _tiny_model(classes: int, size: int = 48) -> bytes:
+    weight = np.random.default_rng(0).normal(size=(classes, 1)).astype(np.float32)
+    net = Int8Net([GlobalMean((0, 1)), Dense(weight, np.zeros(classes, np.float32), (-4, 4))], input_size=size)
+    return write_int8_model(net)
+
+
+def test_model_with_wrong_class_count_is_refused(tmp_path):
+    path = tmp_path / "five.tflite"
+    path.write_bytes(_tiny_model(5))
+    with pytest.raises(ModelError, match="no output has 7 classes"):
+        ExpressionClassifier(path, delegate="cpu")
+
+
+def test_model_with_wrong_input_shape_is_refused(tmp_path):
+    path = tmp_path / "big.tflite"
+    path.write_bytes(_tiny_model(7, size=64))
+    with pytest.raises(ModelError, match=r"input shape \[1, 64, 64, 1\]"):
+        ExpressionClassifier(path, delegate="cpu")
+
+
+def test_builder_model_matches_numpy_reference(tmp_path):
+    """GlobalMean + Dense + Softmax in int8 agrees with the float maths within quantisation error."""
+    rng = np.random.default_rng(1)
+    weight = rng.normal(size=(7, 1)).astype(np.float32)
+    bias = rng.normal(size=7).astype(np.float32) * 0.1
+    path = tmp_path / "tiny.tflite"
+    path.write_bytes(write_int8_model(Int8Net([GlobalMean((0, 1)), Dense(weight, bias, (-4, 4))])))
+    clf = ExpressionClassifier(path, delegate="cpu")
+    for value in (0, 64, 200, 255):
+        pixels = np.full((48, 48), value, np.uint8)
+        logits = weight[:, 0] * (value / 255.0) + bias
+        expected = np.exp(logits - logits.max())
+        expected /= expected.sum()
+        assert np.allclose(clf.classify(pixels), expected, atol=0.03)
+
+
+class FakeRuntime:
+    """A runtime whose Edge TPU delegate fails the way the real ones do."""
+
+    package, version = "fake", "0"
+
+    def __init__(self, real, error):
+        self.real, self.error = real, error
+
+    def interpreter(self, **kwargs):
+        kwargs.pop("experimental_delegates", None)
+        return self.real.interpreter(**kwargs)
+
+    def load_delegate(self, library, options=None):
+        if self.error:
+            raise self.error
+        return object()
+
+
+@pytest.fixture
+def with_compiled(tmp_path, model_path):
+    cpu = tmp_path / "emotion_int8.tflite"
+    shutil.copy(model_path, cpu)
+    shutil.copy(model_path, tmp_path / "emotion_int8_edgetpu.tflite")
+    return cpu
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (OSError("libedgetpu.so.1: cannot open shared object file"), "setup.sh --coral"),
+        (ValueError("Failed to load delegate"), "plug in the Coral"),
+    ],
+)
+def test_delegate_auto_falls_back_with_one_warning_and_edgetpu_fails_fast(
+    monkeypatch, caplog, with_compiled, error, hint
+):
+    real = runtime.get_runtime()
+    monkeypatch.setattr(runtime, "get_runtime", lambda: FakeRuntime(real, error))
+    with caplog.at_level(logging.WARNING):
+        clf = ExpressionClassifier(with_compiled, delegate="auto")
+    assert clf.info.delegate == "cpu" and clf.info.path == with_compiled
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and hint in warnings[0].getMessage()
+    with pytest.raises(DelegateError, match=hint):
+        ExpressionClassifier(with_compiled, delegate="edgetpu")
+
+
+def test_delegate_uses_compiled_model_when_tpu_answers(monkeypatch, with_compiled):
+    real = runtime.get_runtime()
+    monkeypatch.setattr(runtime, "get_runtime", lambda: FakeRuntime(real, None))
+    clf = ExpressionClassifier(with_compiled, delegate="auto")
+    assert clf.info.delegate == "edgetpu" and clf.info.path.name == "emotion_int8_edgetpu.tflite"
+
+
+def test_edgetpu_without_compiled_model_explains(tmp_path, model_path):
+    cpu = tmp_path / "emotion_int8.tflite"
+    shutil.copy(model_path, cpu)
+    with pytest.raises(DelegateError, match="edgetpu_compiler"):
+        ExpressionClassifier(cpu, delegate="edgetpu")
