@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from edge.classifier import ExpressionClassifier
@@ -91,7 +92,9 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
         height=config.camera.height,
     )
     if source.live:
-        source = ReconnectingSource(source)
+        # Someone is watching a screen, or systemd keeps us up: show "camera lost" and retry.
+        supervised = display != "none" or "INVOCATION_ID" in os.environ or "NOTIFY_SOCKET" in os.environ
+        source = ReconnectingSource(source, wait_at_start=supervised)
     log_path = resolve_log_path(config.log.path)
     info = classifier.info
     sinks = build_sinks(config, display, f"{info.path.name} ({info.delegate})", log_path)

@@ -162,7 +162,8 @@ class Pipeline:
         self._last_frame = frame
         faces = self.analyzer.analyze(frame, timings)
         t1 = time.perf_counter()
-        decision = self.smoother.update(faces[0].scores if faces else None, self.clock())
+        # Frame time, not wall time: a recorded video smooths the same however fast it is read.
+        decision = self.smoother.update(faces[0].scores if faces else None, frame.timestamp)
         timings["smooth"] = (time.perf_counter() - t1) * 1000
         report = FrameReport(frame, faces, decision, timings, 0 if faces else None)
         self._emit(report)

@@ -1,0 +1,206 @@
+"""USB / V4L2 cameras through OpenCV (``opencv:0``, ``/dev/video0``).
+
+A background thread reads the camera as fast as it delivers and keeps only the newest frame
+(latest frame wins: no queue, so a slow pipeline never sees stale frames). :meth:`read` hands
+out the newest frame it has not handed out yet, waiting for one when needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.errors import SourceError
+from edge.sources import CameraLostError
+from edge.types import Frame
+
+log = logging.getLogger(__name__)
+
+REQUEST_SIZE = (640, 480)
+#: Consecutive failed reads in the grabber thread before the camera counts as lost.
+MAX_FAILED_READS = 10
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """A grey uint8 image from an OpenCV frame (BGR, BGRA or already grey)."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """An RGB uint8 image from an OpenCV frame (BGR, BGRA or grey)."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _default_capture(device: int | str) -> Any:
+    backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
+    return cv2.VideoCapture(device, backend)
+
+
+class OpenCVCameraSource:
+    """A camera opened with ``cv2.VideoCapture`` (V4L2 on Linux).
+
+    Args:
+        device: Camera number (``0``) or device path (``"/dev/video0"``).
+        preview: Also produce an RGB ``Frame.preview``.
+        stall_timeout: Seconds without a new frame before :class:`CameraLostError`.
+        start_timeout: Seconds allowed for the first frame after :meth:`open` (cameras warm up).
+        clock: Monotonic clock for ``Frame.timestamp``.
+        capture_factory: Makes the capture object from ``device`` (tests pass a fake).
+    """
+
+    live = True
+
+    def __init__(
+        self,
+        device: int | str,
+        preview: bool = False,
+        *,
+        stall_timeout: float = 2.0,
+        start_timeout: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        capture_factory: Callable[[int | str], Any] = _default_capture,
+    ) -> None:
+        self.device = device
+        self.preview = preview
+        self.stall_timeout = stall_timeout
+        self.start_timeout = max(start_timeout, stall_timeout)
+        self._clock = clock
+        self._factory = capture_factory
+        self.name = f"opencv camera {device}"
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._latest: np.ndarray | None = None
+        self._latest_time = 0.0
+        self._seq = 0  # frames grabbed
+        self._taken = 0  # value of _seq when read() last returned
+        self._error: str | None = None
+        self._index = 0
+
+    def open(self) -> None:
+        """Open the camera and start the grabber thread.
+
+        Raises:
+            SourceError: The device cannot be opened.
+        """
+        self.close()
+        try:
+            capture = self._factory(self.device)
+        except Exception as exc:
+            raise SourceError(self._open_hint(str(exc))) from exc
+        if capture is None or not capture.isOpened():
+            if capture is not None:
+                capture.release()
+            raise SourceError(self._open_hint("it did not open"))
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, REQUEST_SIZE[0])
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, REQUEST_SIZE[1])
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        with self._cond:
+            self._latest = None
+            self._seq = self._taken = 0
+            self._error = None
+        self._index = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._grab, args=(capture, self._stop), name=f"grab-{self.device}", daemon=True
+        )
+        self._thread.start()
+        log.info("%s opened", self.name)
+
+    def _open_hint(self, why: str) -> str:
+        return (
+            f"cannot open camera {self.device} ({why}): check it is plugged in, that your user is in the 'video' "
+            "group and that 'v4l2-ctl --list-devices' lists it"
+        )
+
+    def _grab(self, capture: Any, stop: threading.Event) -> None:
+        """Grabber thread: keep only the newest frame; owns (and finally releases) ``capture``."""
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    ok, image = capture.read()
+                except Exception as exc:  # a driver error surfaces here as cv2.error
+                    ok, image = False, None
+                    log.debug("%s: read raised %s", self.name, exc)
+                if not ok or image is None:
+                    failures += 1
+                    if failures >= MAX_FAILED_READS:
+                        with self._cond:
+                            if not stop.is_set():  # a closed session's thread must not touch the next one
+                                self._error = f"{self.name}: {failures} reads in a row failed"
+                                self._cond.notify_all()
+                        return
+                    stop.wait(0.01)
+                    continue
+                failures = 0
+                now = self._clock()
+                with self._cond:
+                    if stop.is_set():
+                        return
+                    self._latest, self._latest_time = image, now
+                    self._seq += 1
+                    self._cond.notify_all()
+        finally:
+            capture.release()
+            with self._cond:
+                if self._error is None and not stop.is_set():
+                    self._error = f"{self.name}: the grabber stopped"
+                self._cond.notify_all()
+
+    def read(self) -> Frame:
+        """The newest frame not returned yet (waits for one up to the stall timeout).
+
+        Raises:
+            CameraLostError: Reads fail, or no new frame arrives within ``stall_timeout``.
+        """
+        if self._thread is None:
+            raise CameraLostError(f"{self.name} is not open")
+        timeout = self.stall_timeout if self._index else self.start_timeout
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._seq == self._taken:
+                if self._error is not None:
+                    raise CameraLostError(self._error)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise CameraLostError(f"{self.name} gave no frame for {timeout:g} s")
+                self._cond.wait(remaining)
+            image, stamp = self._latest, self._latest_time
+            self._taken = self._seq
+        assert image is not None
+        frame = Frame(
+            gray=to_gray(image), index=self._index, timestamp=stamp, preview=to_rgb(image) if self.preview else None
+        )
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        """Stop the grabber thread, which releases the device; safe to call twice."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout=self.stall_timeout + 1.0)
+        if thread.is_alive():
+            log.warning("%s: the grabber thread is stuck in a read; the device is released when it returns", self.name)
+        with self._cond:
+            self._latest = None
+        log.debug("%s closed", self.name)

@@ -1,0 +1,128 @@
+"""`emojify run` end to end: headless JSON lines on a generated video, signals, privacy."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.labels import LABELS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def astronaut_video(path: Path, frames: int = 40) -> Path:
+    skimage = pytest.importorskip("skimage")
+    photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (640, 480))
+    assert writer.isOpened()
+    for i in range(frames):
+        canvas = np.full((480, 640, 3), 60, np.uint8)
+        x = 60 + i * 3
+        canvas[40:440, x : x + 400] = cv2.resize(photo[0:300, 80:380], (400, 400))  # face about 130 px
+        if i >= frames - 10:
+            canvas[:] = 60  # nobody there at the end
+        writer.write(canvas)
+    writer.release()
+    return path
+
+
+def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 60):
+    env = {**os.environ, "HOME": str(cwd), **(env_extra or {})}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
+        env.pop(name, None)
+    env.pop("NOTIFY_SOCKET", None)
+    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
+    video = astronaut_video(tmp_path / "clip.avi")
+    log = tmp_path / "log" / "expressions.jsonl"
+    before = {p for p in tmp_path.rglob("*")}
+    result = run_cli(
+        ["run", "--source", str(video), "--display", "none", "--log", str(log), "--model", str(ROOT / "models" / "emotion_int8.tflite"),
+         "--delegate", "cpu", "--summary-interval", "1"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "end of source" in result.stderr
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    frames = [entry for entry in lines if entry.get("type") != "summary"]
+    summaries = [entry for entry in lines if entry.get("type") == "summary"]
+    assert [f["frame"] for f in frames] == list(range(40))
+    for entry in frames:
+        assert set(entry) == {"ts", "frame", "faces", "decision", "state", "latency_ms"}
+        assert entry["state"] in ("face", "unsure", "no_face")
+        for face in entry["faces"]:
+            assert len(face["box"]) == 4 and face["emotion"] in LABELS
+            assert list(face["scores"]) == list(LABELS)
+            assert abs(sum(face["scores"].values()) - 1) < 0.02
+    with_face = [f for f in frames if f["faces"]]
+    assert len(with_face) >= 25  # the astronaut is found while she is in the picture
+    assert frames[-1]["state"] == "no_face" and frames[-1]["decision"] is None
+    assert {"capture", "detect", "preprocess", "classify", "smooth"} <= set(frames[5]["latency_ms"])
+    assert summaries and sum(summaries[-1]["counts"].values()) <= summaries[-1]["frames"]
+    # privacy: the run wrote the log and nothing else
+    created = {p for p in tmp_path.rglob("*")} - before
+    assert {p for p in created if p.is_file()} == {log}
+
+
+def test_log_every_thins_frame_lines(tmp_path):
+    video = astronaut_video(tmp_path / "clip.avi", frames=20)
+    result = run_cli(["run", "--source", str(video), "--display", "none", "--log-every", "5", "--delegate", "cpu"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [entry["frame"] for entry in lines if "frame" in entry] == [0, 5, 10, 15]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_ends_run_cleanly_within_two_seconds(tmp_path, sig):
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("DISPLAY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # wait for the first frame line
+        assert json.loads(first)["frame"] == 0
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=5)
+        assert time.monotonic() - sent < 2.0
+        assert proc.returncode == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "missing.tflite"], "missing.tflite not found"),
+        (["--source", "/nonexistent/clip.mp4"], "clip.mp4"),
+        (["--display", "kiosk"], "display 'kiosk' is not available"),
+    ],
+)
+def test_bad_setup_gives_one_line_not_a_traceback(tmp_path, args, message):
+    result = run_cli(["run", "--delegate", "cpu", "--max-frames", "1", *args], tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("emojify: error:")
+
+
+def test_check_config_names_the_bad_key(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[faces]\nmin_size = 'big'\n")
+    result = run_cli(["check-config", "--config", str(config)], tmp_path)
+    assert result.returncode == 2 and "c.toml:2: [faces] min_size must be a whole number" in result.stderr
