@@ -1,0 +1,288 @@
+"""Emoji artwork for the kiosk: Noto Color Emoji when installed, simple drawn faces when not.
+
+Imported by :mod:`edge.sinks.kiosk` only after ``pygame`` is known to be importable. Every
+surface is made once per ``(key, size)`` and cached; nothing here runs per frame except the
+small icon helpers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pygame
+
+from edge.labels import EMOJI
+
+log = logging.getLogger(__name__)
+
+#: Where the colour emoji font is looked for, in order, after an explicit ``font_path``.
+FONT_SEARCH: list[str] = [
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/google-noto-emoji/NotoColorEmoji.ttf",
+    "/usr/share/fonts/noto-color-emoji/NotoColorEmoji.ttf",
+    "/usr/local/share/fonts/NotoColorEmoji.ttf",
+    "~/.local/share/fonts/NotoColorEmoji.ttf",
+    "~/.fonts/NotoColorEmoji.ttf",
+]
+
+#: Artwork key for the "not sure" face.
+THINKING = "thinking"
+#: Code point drawn for :data:`THINKING`.
+THINKING_EMOJI = "\U0001f914"  # 🤔
+#: Noto Color Emoji has one bitmap strike: any size renders at 109 px and is scaled afterwards.
+STRIKE = 109
+
+Color = tuple[int, int, int]
+Point = tuple[float, float]
+
+_OUTLINE: Color = (150, 95, 10)
+_INK: Color = (60, 35, 20)
+_SKIN: dict[str, Color] = {
+    "angry": (244, 120, 72),
+    "disgust": (165, 205, 95),
+    "fear": (190, 210, 240),
+}
+_YELLOW: Color = (255, 204, 64)
+_logged: set[str] = set()
+
+
+def find_emoji_font(override: str | None = None) -> Path | None:
+    """Locate a colour emoji font file.
+
+    Args:
+        override: A font file to use first (``KioskOptions.font_path``); a missing file is
+            reported and the usual places are searched instead.
+
+    Returns:
+        The font path, or ``None`` when none is installed.
+    """
+    if override:
+        path = Path(override).expanduser()
+        if path.is_file():
+            return path
+        log.warning("emoji font %s does not exist; looking in the usual places", path)
+    for candidate in FONT_SEARCH:
+        path = Path(candidate).expanduser()
+        if path.is_file():
+            return path
+    return None
+
+
+def _log_once(level: int, message: str, *args: object) -> None:
+    if message not in _logged:
+        _logged.add(message)
+        log.log(level, message, *args)
+
+
+class EmojiArt:
+    """Makes emoji surfaces of any size, from the colour font or drawn by hand.
+
+    Args:
+        font_path: Optional emoji font override (see :func:`find_emoji_font`).
+    """
+
+    def __init__(self, font_path: str | None = None) -> None:
+        self._font: pygame.font.Font | None = None
+        self._cache: dict[tuple[str, int], pygame.Surface] = {}
+        path = find_emoji_font(font_path)
+        if path is not None:
+            try:
+                self._font = pygame.font.Font(str(path), STRIKE)
+            except (pygame.error, OSError) as exc:
+                log.warning("cannot load emoji font %s (%s)", path, exc)
+        if self._font is not None:
+            _log_once(logging.INFO, "emoji artwork: colour font %s", path)
+        else:
+            _log_once(
+                logging.WARNING,
+                "emoji artwork: no colour emoji font found, drawing simple faces instead "
+                "(install fonts-noto-color-emoji or set the kiosk font_path)",
+            )
+
+    @property
+    def uses_font(self) -> bool:
+        """True when the colour emoji font is used, False for the drawn fallback."""
+        return self._font is not None
+
+    def get(self, key: str, size: int) -> pygame.Surface:
+        """Return the artwork for ``key`` fitted into a ``size`` × ``size`` square (cached).
+
+        Args:
+            key: A label from :data:`edge.labels.LABELS` or :data:`THINKING`.
+            size: Edge of the square in pixels.
+        """
+        size = max(8, int(size))
+        surf = self._cache.get((key, size))
+        if surf is None:
+            surf = self._render_font(key, size) if self._font is not None else draw_face(key, size)
+            if pygame.display.get_surface() is not None:
+                surf = surf.convert_alpha()
+            self._cache[(key, size)] = surf
+        return surf
+
+    def _render_font(self, key: str, size: int) -> pygame.Surface:
+        assert self._font is not None
+        char = THINKING_EMOJI if key == THINKING else EMOJI.get(key, THINKING_EMOJI)
+        base = self._font.render(char, True, (255, 255, 255))
+        w, h = base.get_size()
+        scale = size / max(w, h, 1)
+        return pygame.transform.smoothscale(base, (max(1, round(w * scale)), max(1, round(h * scale))))
+
+
+def _curve(x0: float, x1: float, y: float, sag: float, n: int = 18) -> list[Point]:
+    """Points of a parabola from ``(x0, y)`` to ``(x1, y)`` whose middle is ``sag`` lower."""
+    pts = []
+    for i in range(n + 1):
+        t = -1 + 2 * i / n
+        pts.append((x0 + (x1 - x0) * (t + 1) / 2, y + sag * (1 - t * t)))
+    return pts
+
+
+def draw_face(key: str, size: int) -> pygame.Surface:
+    """Draw a simple expression face without any font (the fallback artwork).
+
+    Drawn at twice the size and scaled down for smooth edges.
+
+    Args:
+        key: A label from :data:`edge.labels.LABELS` or :data:`THINKING`.
+        size: Edge of the square in pixels.
+    """
+    s = max(8, int(size)) * 2
+    surf = pygame.Surface((s, s), pygame.SRCALPHA)
+    c, r = s / 2, s * 0.46
+    lw = max(2, round(r * 0.07))
+
+    def p(x: float, y: float) -> tuple[int, int]:
+        return round(c + x * r), round(c + y * r)
+
+    def ps(points: Sequence[Point]) -> list[tuple[int, int]]:
+        return [p(x, y) for x, y in points]
+
+    def ellipse(x: float, y: float, w: float, h: float, color: Color) -> None:
+        pygame.draw.ellipse(surf, color, pygame.Rect(p(x - w / 2, y - h / 2), (round(w * r), round(h * r))))
+
+    def line(a: Point, b: Point, width: int = lw) -> None:
+        pygame.draw.line(surf, _INK, p(*a), p(*b), width)
+        for end in (a, b):  # round caps
+            pygame.draw.circle(surf, _INK, p(*end), width / 2)
+
+    pygame.draw.circle(surf, _OUTLINE, (c, c), r)
+    pygame.draw.circle(surf, _SKIN.get(key, _YELLOW), (c, c), r - max(2, r * 0.04))
+
+    eye_w, eye_h = 0.15, 0.26
+    if key == "happy":
+        for sx in (-1, 1):  # smiling closed eyes
+            pygame.draw.lines(surf, _INK, False, ps(_curve(sx * 0.35 - 0.15, sx * 0.35 + 0.15, -0.15, -0.12)), lw)
+        mouth = _curve(-0.55, 0.55, 0.18, 0.05) + _curve(0.55, -0.55, 0.18, 0.5)
+        pygame.draw.polygon(surf, (110, 30, 30), ps(mouth))
+        pygame.draw.polygon(surf, (255, 255, 255), ps(_curve(-0.5, 0.5, 0.2, 0.05) + _curve(0.48, -0.48, 0.2, 0.12)))
+    elif key == "disgust":
+        for sx in (-1, 1):  # squinting
+            line((sx * 0.35 - 0.13, -0.18), (sx * 0.35 + 0.13, -0.18))
+        zig = [(-0.42 + 0.14 * i, 0.45 + (0.07 if i % 2 else -0.05)) for i in range(7)]
+        pygame.draw.lines(surf, _INK, False, ps(zig), lw)
+        line((-0.55, -0.42), (-0.2, -0.36))
+        line((0.2, -0.36), (0.55, -0.42))
+    elif key in ("fear", "surprise"):
+        big = 1.35 if key == "fear" else 1.15
+        for sx in (-1, 1):
+            ellipse(sx * 0.35, -0.15, eye_w * 1.6 * big, eye_h * big, (255, 255, 255))
+            ellipse(sx * 0.35, -0.13, eye_w * 0.8, eye_h * 0.55, _INK)
+        if key == "fear":
+            line((-0.6, -0.5), (-0.2, -0.62))
+            line((0.2, -0.62), (0.6, -0.5))
+            ellipse(0.0, 0.48, 0.62, 0.26, (90, 25, 25))
+        else:
+            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.55, -0.18, -0.52, -0.08)), lw)
+            pygame.draw.lines(surf, _INK, False, ps(_curve(0.18, 0.55, -0.52, -0.08)), lw)
+            ellipse(0.0, 0.45, 0.3, 0.38, (90, 25, 25))
+    else:
+        for sx in (-1, 1):
+            ellipse(sx * 0.35, -0.15, eye_w, eye_h, _INK)
+        if key == "sad":
+            line((-0.55, -0.38), (-0.2, -0.5))
+            line((0.2, -0.5), (0.55, -0.38))
+            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.35, 0.35, 0.55, -0.2)), lw)
+            drop = [(-0.35, 0.02), (-0.43, 0.2), (-0.35, 0.27), (-0.27, 0.2)]
+            pygame.draw.polygon(surf, (80, 170, 245), ps(drop))
+        elif key == "angry":
+            line((-0.6, -0.48), (-0.15, -0.3), round(lw * 1.4))
+            line((0.15, -0.3), (0.6, -0.48), round(lw * 1.4))
+            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.3, 0.3, 0.55, -0.15)), lw)
+        elif key == THINKING:
+            line((-0.55, -0.52), (-0.18, -0.6))
+            line((0.18, -0.42), (0.55, -0.42))
+            line((-0.25, 0.5), (0.3, 0.4))
+        else:  # neutral and anything unknown
+            line((-0.3, 0.45), (0.3, 0.45))
+    return pygame.transform.smoothscale(surf, (s // 2, s // 2))
+
+
+def draw_glow(size: int, color: Color, background: Color, strength: float = 0.35) -> pygame.Surface:
+    """A soft round glow pre-blended onto ``background`` (no per-pixel alpha needed).
+
+    Args:
+        size: Edge of the square surface.
+        color: Colour at the centre (mixed with the background by ``strength``).
+        background: The solid colour the glow sits on.
+        strength: How much of ``color`` shows at the centre, 0..1.
+    """
+    surf = pygame.Surface((size, size))
+    surf.fill(background)
+    steps = 14
+    for i in range(steps):
+        t = i / (steps - 1)  # 0 outside -> 1 centre
+        mix = strength * t * t
+        pygame.draw.circle(surf, blend(background, color, mix), (size / 2, size / 2), size / 2 * (1 - 0.6 * t))
+    return surf
+
+
+def blend(a: Color, b: Color, t: float) -> Color:
+    """Linear mix of two colours: ``t == 0`` is ``a``, ``t == 1`` is ``b``."""
+    t = min(1.0, max(0.0, t))
+    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
+
+
+def draw_camera_icon(surface: pygame.Surface, center: tuple[int, int], size: int, color: Color, slash: Color) -> None:
+    """Draw a camera with a slash through it (the "camera lost" icon).
+
+    Args:
+        surface: Target surface.
+        center: Icon centre in pixels.
+        size: Icon width in pixels.
+        color: Camera colour.
+        slash: Colour of the diagonal slash.
+    """
+    cx, cy = center
+    w, h = size, round(size * 0.62)
+    lw = max(3, size // 18)
+    body = pygame.Rect(0, 0, w, h)
+    body.center = (cx, cy + size // 16)
+    bump = pygame.Rect(0, 0, w // 3, h // 5)
+    bump.midbottom = (cx, body.top + lw)
+    pygame.draw.rect(surface, color, bump, border_radius=lw)
+    pygame.draw.rect(surface, color, body, lw, border_radius=size // 8)
+    pygame.draw.circle(surface, color, body.center, h * 0.3, lw)
+    a = (cx - w * 0.55, cy - h * 0.75)
+    b = (cx + w * 0.55, cy + h * 0.85)
+    pygame.draw.line(surface, slash, a, b, round(lw * 1.4))
+
+
+def draw_spinner(surface: pygame.Surface, center: tuple[int, int], radius: int, color: Color, now: float) -> None:
+    """Draw a rotating arc so the screen visibly stays alive while waiting.
+
+    Args:
+        surface: Target surface.
+        center: Centre in pixels.
+        radius: Radius in pixels.
+        color: Arc colour.
+        now: Time in seconds (drives the rotation).
+    """
+    rect = pygame.Rect(0, 0, 2 * radius, 2 * radius)
+    rect.center = center
+    start = -now * 2 * math.pi * 0.8
+    pygame.draw.arc(surface, color, rect, start, start + 1.5 * math.pi, max(3, radius // 5))

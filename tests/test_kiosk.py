@@ -1,0 +1,426 @@
+"""Kiosk display sink, drawn off screen with SDL's dummy video driver."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+pygame = pytest.importorskip("pygame")
+
+from edge.errors import ConfigError, DisplayError  # noqa: E402
+from edge.labels import LABELS  # noqa: E402
+from edge.sinks import emoji_art, kiosk  # noqa: E402
+from edge.sinks.kiosk import KioskOptions, KioskSink, Layout, display_available, make_layout  # noqa: E402
+from edge.types import Decision, FaceBox, FaceResult, Frame, FrameReport  # noqa: E402
+
+SMALL = (800, 480)
+HUGE = (3840, 2160)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def scores_for(top: str, p: float = 0.8) -> np.ndarray:
+    rest = (1.0 - p) / (len(LABELS) - 1)
+    return np.array([p if label == top else rest for label in LABELS])
+
+
+def make_report(
+    state: str = "face",
+    label: str | None = "happy",
+    scores: np.ndarray | None = None,
+    preview: np.ndarray | None = None,
+    faces: list[FaceResult] | None = None,
+) -> FrameReport:
+    if scores is None:
+        scores = scores_for(label) if label else np.zeros(len(LABELS))
+    gray = np.full((240, 320), 90, np.uint8)
+    conf = float(scores.max()) if scores.size else 0.0
+    return FrameReport(
+        frame=Frame(gray=gray, index=3, timestamp=1.0, preview=preview),
+        faces=faces or [],
+        decision=Decision(state=state, label=label, confidence=conf, scores=scores),  # type: ignore[arg-type]
+        latency_ms={"detect": 2.0, "classify": 9.0},
+        primary=0 if faces else None,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _dummy_video(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def open_sink(clock: FakeClock) -> Iterator[Callable[..., KioskSink]]:
+    sinks: list[KioskSink] = []
+
+    def factory(size: tuple[int, int] = SMALL, **kw: object) -> KioskSink:
+        kw.setdefault("transition_ms", 0)
+        sink = KioskSink(KioskOptions(mode="window", size=size, **kw), clock=clock)  # type: ignore[arg-type]
+        sink.open()
+        sinks.append(sink)
+        return sink
+
+    yield factory
+    for sink in sinks:
+        sink.close()
+
+
+def pixels(sink: KioskSink) -> np.ndarray:
+    """The surface as an ``(H, W, 3)`` int array."""
+    return pygame.surfarray.array3d(sink.surface).transpose(1, 0, 2).astype(int)
+
+
+def emoji_region(sink: KioskSink, img: np.ndarray | None = None) -> np.ndarray:
+    lay = layout_of(sink)
+    cx, cy, size = lay.emoji
+    half = size // 2
+    img = pixels(sink) if img is None else img
+    return img[cy - half : cy + half, cx - half : cx + half]
+
+
+def layout_of(sink: KioskSink, preview: bool = False) -> Layout:
+    w, h = sink.surface.get_size()
+    return make_layout(w, h, preview)
+
+
+def draw(sink: KioskSink, clock: FakeClock, report: FrameReport) -> np.ndarray:
+    clock.t += 1.0
+    sink.handle(report)
+    return pixels(sink)
+
+
+def bar_runs(img: np.ndarray, lay: Layout) -> list[int]:
+    """Longest run of coloured pixels on each bar row's middle line (the filled part of the bar)."""
+    x, y, w, h = lay.bars
+    plain = np.array([kiosk.BG, kiosk.TRACK, kiosk.ROW_HI])
+    runs = []
+    for i in range(len(LABELS)):
+        row = img[round(y + (i + 0.5) * h / len(LABELS)), x : x + w]
+        coloured = np.abs(row[:, None, :] - plain[None]).sum(axis=2).min(axis=1) > 30
+        best = cur = 0
+        for c in coloured:
+            cur = cur + 1 if c else 0
+            best = max(best, cur)
+        runs.append(best)
+    return runs
+
+
+def test_open_close_and_surface(open_sink: Callable[..., KioskSink]) -> None:
+    sink = open_sink()
+    assert sink.surface.get_size() == SMALL
+    sink.close()
+    sink.close()  # twice is fine
+    with pytest.raises(RuntimeError):
+        _ = sink.surface
+
+
+def test_constructor_does_no_display_work() -> None:
+    sink = KioskSink(KioskOptions(mode="window", size=SMALL))
+    assert not pygame.display.get_init()
+    sink.close()  # never opened: nothing to do
+    assert not sink.poll_quit()
+
+
+def test_handle_before_open_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="open"):
+        KioskSink(KioskOptions(mode="window")).handle(make_report())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"mode": "fullscreen"}, {"size": (0, 480)}, {"transition_ms": -1}],
+)
+def test_bad_options(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        KioskOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_kiosk_mode_is_fullscreen_without_cursor(clock: FakeClock) -> None:
+    sink = KioskSink(KioskOptions(mode="kiosk"), clock=clock)
+    sink.open()
+    try:
+        assert pygame.display.get_surface().get_flags() & pygame.FULLSCREEN
+        assert not pygame.mouse.get_visible()
+        w, h = sink.surface.get_size()
+        assert w > 0 and h > 0
+    finally:
+        sink.close()
+
+
+def test_happy_and_sad_look_different(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    happy = emoji_region(sink, draw(sink, clock, make_report("face", "happy")))
+    sad = emoji_region(sink, draw(sink, clock, make_report("face", "sad")))
+    assert np.abs(happy - sad).mean() > 10
+
+
+def test_emoji_is_drawn_in_colour_with_the_font(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    if emoji_art.find_emoji_font() is None:
+        pytest.skip("fonts-noto-color-emoji is not installed")
+    sink = open_sink()
+    assert sink.uses_emoji_font
+    region = emoji_region(sink, draw(sink, clock, make_report("face", "happy")))
+    r, g, b = region[..., 0], region[..., 1], region[..., 2]
+    yellow = (r > 200) & (g > 150) & (b < 120)
+    assert yellow.mean() > 0.25
+
+
+@pytest.mark.parametrize("top", ["happy", "sad", "disgust"])
+def test_bars_follow_the_scores(open_sink: Callable[..., KioskSink], clock: FakeClock, top: str) -> None:
+    sink = open_sink()
+    img = draw(sink, clock, make_report("face", top, scores_for(top, 0.7)))
+    runs = bar_runs(img, layout_of(sink))
+    assert int(np.argmax(runs)) == LABELS.index(top)
+    assert runs[LABELS.index(top)] > 3 * sorted(runs)[-2]
+
+
+def test_bars_grow_with_the_score(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    i = LABELS.index("surprise")
+    low = bar_runs(draw(sink, clock, make_report("face", "surprise", scores_for("surprise", 0.4))), layout_of(sink))
+    high = bar_runs(draw(sink, clock, make_report("face", "surprise", scores_for("surprise", 0.9))), layout_of(sink))
+    assert high[i] > low[i] * 1.8
+
+
+def test_no_face_screen_differs_from_a_face(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    face = draw(sink, clock, make_report("face", "happy"))
+    idle = draw(sink, clock, make_report("no_face", None))
+    assert np.abs(face - idle).mean() > 5
+
+
+def test_unsure_differs_from_face_for_the_same_label(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    sure = emoji_region(sink, draw(sink, clock, make_report("face", "happy")))
+    unsure = emoji_region(sink, draw(sink, clock, make_report("unsure", "happy", scores_for("happy", 0.35))))
+    assert np.abs(sure - unsure).mean() > 10
+
+
+def test_message_screens_differ(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    shots = {state: draw(sink, clock, make_report(state, None)) for state in ("no_face", "camera_lost", "starting")}
+    assert np.abs(shots["camera_lost"] - shots["no_face"]).mean() > 5
+    assert np.abs(shots["starting"] - shots["no_face"]).mean() > 1
+
+
+def test_idle_screen_breathes(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    a = draw(sink, clock, make_report("no_face", None))
+    clock.t += 1.5
+    sink.handle(make_report("no_face", None))
+    assert np.abs(a - pixels(sink)).sum() > 0
+
+
+@pytest.mark.parametrize("size", [SMALL, HUGE])
+def test_all_states_draw_at_small_and_huge_sizes(
+    open_sink: Callable[..., KioskSink], clock: FakeClock, size: tuple[int, int]
+) -> None:
+    sink = open_sink(size=size, show_preview=True, debug=True)
+    assert sink.surface.get_size() == size
+    face = draw(
+        sink,
+        clock,
+        make_report("face", "surprise", faces=[FaceResult(FaceBox(50, 40, 80, 90), scores_for("surprise"))]),
+    )
+    region = emoji_region(sink, face)
+    assert np.abs(region - np.array(kiosk.BG)).sum(axis=2).mean() > 30  # something big is drawn there
+    for state in ("unsure", "no_face", "camera_lost", "starting"):
+        draw(sink, clock, make_report(state, "happy" if state == "unsure" else None))
+
+
+@pytest.mark.parametrize("size", [SMALL, (1024, 600), (1280, 720), (1920, 1080), HUGE, (480, 800), (1280, 1024)])
+@pytest.mark.parametrize("preview", [False, True])
+def test_layout_fits_and_does_not_overlap(size: tuple[int, int], preview: bool) -> None:
+    w, h = size
+    lay = make_layout(w, h, preview)
+    cx, cy, e = lay.emoji
+    emoji = pygame.Rect(cx - e // 2, cy - e // 2, e, e)
+    bars = pygame.Rect(lay.bars)
+    screen = pygame.Rect(0, 0, w, h)
+    assert screen.contains(emoji) and screen.contains(bars)
+    assert not emoji.colliderect(bars)
+    assert bars.h >= 7 * 10
+    assert lay.sub_y + lay.sub_px // 2 < h
+    assert emoji.bottom < lay.title_y < lay.sub_y
+    if preview:
+        assert lay.preview is not None and not pygame.Rect(lay.preview).colliderect(bars)
+        assert lay.corner is not None and screen.contains(pygame.Rect(lay.corner))
+    _, hy, hs = lay.hero
+    assert hy + hs // 2 < lay.hero_title_y < lay.hero_sub_y < h
+
+
+def test_fallback_faces_without_a_font(
+    open_sink: Callable[..., KioskSink],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(emoji_art, "FONT_SEARCH", [])
+    monkeypatch.setattr(emoji_art, "_logged", set())
+    with caplog.at_level(logging.WARNING, logger="edge.sinks.emoji_art"):
+        sink = open_sink(font_path="/nonexistent/NoSuchEmoji.ttf")
+    assert not sink.uses_emoji_font
+    assert any("drawing simple faces" in r.message for r in caplog.records if r.levelno == logging.WARNING)
+    regions = {
+        label: emoji_region(sink, draw(sink, clock, make_report("face", label)))
+        for label in ("happy", "sad", "surprise")
+    }
+    assert np.abs(regions["happy"] - regions["sad"]).mean() > 2
+    assert np.abs(regions["happy"] - regions["surprise"]).mean() > 2
+    unsure = emoji_region(sink, draw(sink, clock, make_report("unsure", "happy")))
+    assert np.abs(regions["happy"] - unsure).mean() > 2
+
+
+def test_every_fallback_face_is_distinct() -> None:
+    pygame.display.init()
+    try:
+        keys = [*LABELS, emoji_art.THINKING]
+        faces = {k: pygame.surfarray.array3d(emoji_art.draw_face(k, 120)).astype(int) for k in keys}
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                assert np.abs(faces[a] - faces[b]).sum() > 0, (a, b)
+    finally:
+        pygame.display.quit()
+
+
+def test_emoji_surfaces_are_cached(open_sink: Callable[..., KioskSink]) -> None:
+    open_sink()
+    art = emoji_art.EmojiArt()
+    assert art.get("happy", 200) is art.get("happy", 200)
+    assert art.get("happy", 200).get_size()[0] == 200
+
+
+def test_keys(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    plain = draw(sink, clock, make_report())
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_d))
+    assert not sink.poll_quit()
+    with_debug = draw(sink, clock, make_report())
+    lay = layout_of(sink)
+    corner = (slice(0, lay.height // 4), slice(0, lay.width // 4))
+    assert np.abs(plain[corner] - with_debug[corner]).sum() > 0
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_p))
+    sink.poll_quit()
+    with_preview = draw(sink, clock, make_report())
+    assert np.abs(with_debug - with_preview).sum() > 0
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_f))
+    sink.poll_quit()
+    assert not pygame.mouse.get_visible()  # now fullscreen
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q))
+    assert sink.poll_quit()
+    assert sink.poll_quit()  # stays True
+
+
+@pytest.mark.parametrize("event", ["escape", "quit"])
+def test_escape_and_window_close_quit(open_sink: Callable[..., KioskSink], event: str) -> None:
+    sink = open_sink()
+    if event == "escape":
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE))
+    else:
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert sink.poll_quit()
+
+
+def test_preview_shows_the_camera_and_the_primary_box(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink(show_preview=True)
+    rgb = np.zeros((240, 320, 3), np.uint8)
+    rgb[..., 2] = 255  # blue
+    faces = [FaceResult(FaceBox(100, 60, 100, 120), scores_for("happy"))]
+    img = draw(sink, clock, make_report("face", "happy", preview=rgb, faces=faces))
+    x, y, w, h = layout_of(sink, preview=True).preview  # type: ignore[misc]
+    box = img[y : y + h, x : x + w]
+    blue = (box[..., 2] > 200) & (box[..., 0] < 50)
+    green = np.all(np.abs(box - np.array(kiosk.PRIMARY_BOX)) < 10, axis=2)
+    assert blue.mean() > 0.3
+    assert green.sum() > 20
+    # grey frames work as well
+    draw(sink, clock, make_report("no_face", None))
+
+
+def test_transition_cross_fades_with_the_clock(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink(transition_ms=250)
+    happy = emoji_region(sink, draw(sink, clock, make_report("face", "happy")))
+    clock.t += 1.0
+    sink.handle(make_report("face", "sad"))
+    start = emoji_region(sink)
+    clock.t += 0.1
+    sink.handle(make_report("face", "sad"))
+    middle = emoji_region(sink)
+    clock.t += 0.3
+    sink.handle(make_report("face", "sad"))
+    done = emoji_region(sink)
+    assert np.abs(start - happy).mean() < np.abs(done - happy).mean()
+    assert np.abs(middle - done).mean() > 1
+    clock.t += 1.0
+    sink.handle(make_report("face", "sad"))
+    assert np.array_equal(emoji_region(sink), done)
+
+
+def test_fps_from_handle_times(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink(debug=True, model_name="m.tflite", delegate="cpu")
+    for _ in range(6):
+        sink.handle(make_report())
+        clock.t += 0.05
+    assert sink.fps == pytest.approx(20.0)
+
+
+def test_status_text_and_a_broken_provider(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink(status_text=lambda: "model v3 · edge tpu")
+    draw(sink, clock, make_report())
+
+    def broken() -> str:
+        raise ValueError("boom")
+
+    sink2 = open_sink(status_text=broken)
+    draw(sink2, clock, make_report())
+
+
+def test_bad_scores_do_not_crash(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    sink = open_sink()
+    draw(sink, clock, make_report("face", "happy", scores=np.array([np.nan, 0.5])))
+    draw(sink, clock, make_report("face", "nonsense", scores=np.full(7, np.nan)))
+
+
+def test_display_error_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "nosuchdriver")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(DisplayError, match="video,render,input"):
+        KioskSink(KioskOptions(mode="kiosk")).open()
+    with pytest.raises(DisplayError, match="DISPLAY"):
+        KioskSink(KioskOptions(mode="window")).open()
+    assert not pygame.display.get_init()
+
+
+def test_display_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert display_available("window")[0]  # SDL_VIDEODRIVER=dummy
+    assert not display_available("hologram")[0]
+    monkeypatch.delenv("SDL_VIDEODRIVER")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    ok, reason = display_available("window")
+    assert not ok and "DISPLAY" in reason
+    monkeypatch.setattr(kiosk, "DRI_GLOB", "/nonexistent/dri/card*")
+    ok, reason = display_available("kiosk")
+    assert not ok and "/dev/dri" in reason
+    monkeypatch.setenv("DISPLAY", ":0")
+    ok, reason = display_available("window")
+    assert ok and ":0" in reason
+    assert not pygame.display.get_init()  # nothing was opened
