@@ -12,6 +12,7 @@ from edge.errors import DisplayError
 from edge.faces import make_detector
 from edge.pipeline import Analyzer, Notifier, Pipeline
 from edge.sinks import Sink
+from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import JsonLogSink
 from edge.sinks.lines import LineWriter
 from edge.smoothing import DecisionSmoother
@@ -44,11 +45,17 @@ def choose_display(mode: str) -> str:
     return "none"
 
 
-def build_sinks(config: Config, display: str, model_name: str, log_path: Path | None) -> list[Sink]:
+def build_sinks(config: Config, display: str, model_name: str, log_path: Path | None, requested: str = "auto") -> list[Sink]:
     """The sinks for this run: the kiosk when there is a display, else JSON lines.
 
-    A ``log_path`` adds JSON logging to a file next to the kiosk as well.
+    A ``log_path`` adds JSON logging to a file next to the kiosk as well. With ``requested``
+    ``auto``, a display that fails (at start or later) falls back to JSON lines.
     """
+
+    def json_lines() -> Sink:
+        writer = LineWriter(log_path, config.log.max_bytes, config.log.backups)
+        return JsonLogSink(writer, config.log.every, config.log.summary_interval)
+
     sinks: list[Sink] = []
     if display != "none":
         from edge.sinks.kiosk import KioskOptions, KioskSink
@@ -62,15 +69,33 @@ def build_sinks(config: Config, display: str, model_name: str, log_path: Path | 
             font_path=config.display.font or None,
             model_name=model_name,
         )
-        sinks.append(KioskSink(options))
+        kiosk = KioskSink(options)
+        # A file log already records everything; the fallback is only for stdout logging.
+        fallback = json_lines if log_path is None else _NullSink
+        sinks.append(FallbackSink(kiosk, fallback, required=requested != "auto"))
     if display == "none" or log_path is not None:
-        writer = LineWriter(log_path, config.log.max_bytes, config.log.backups)
-        sinks.append(JsonLogSink(writer, config.log.every, config.log.summary_interval))
+        sinks.append(json_lines())
     if config.mqtt.url:
         from edge.sinks.mqtt import MqttSink
 
         sinks.append(MqttSink(config.mqtt, config.log.summary_interval))
     return sinks
+
+
+class _NullSink:
+    """A sink that does nothing (the fallback when a file log already runs)."""
+
+    def open(self) -> None:
+        pass
+
+    def handle(self, report: object) -> None:
+        pass
+
+    def poll_quit(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
 
 
 def build_pipeline(config: Config, display: str, notifier: Notifier | None = None, preview: bool = False) -> Pipeline:
@@ -97,7 +122,7 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
         source = ReconnectingSource(source, wait_at_start=supervised)
     log_path = resolve_log_path(config.log.path)
     info = classifier.info
-    sinks = build_sinks(config, display, f"{info.path.name} ({info.delegate})", log_path)
+    sinks = build_sinks(config, display, f"{info.path.name} ({info.delegate})", log_path, config.display.mode)
     describe = f"{source.name} | {detector.name} | {info.path.name} on {info.delegate}"
     return Pipeline(
         source,

@@ -31,41 +31,58 @@ def _add_config(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the live loop."""
+    """Run the live loop; SIGHUP reloads the config, SIGTERM/SIGINT end it cleanly."""
     from edge.app import build_pipeline, choose_display
     from edge.notify import SystemdNotifier
+    from edge.pipeline import Pipeline
 
     overrides: dict[str, dict[str, Any]] = {
         "camera": {"source": args.source, "loop": True if args.loop else None},
         "model": {"path": args.model, "delegate": args.delegate, "threads": args.threads},
-        "display": {
-            "mode": args.display,
-            "preview": True if args.preview else None,
-            "debug": True if args.debug else None,
-        },
+        "display": {"mode": args.display, "preview": True if args.preview else None, "debug": True if args.debug else None},
         "log": {"path": args.log, "every": args.log_every, "summary_interval": args.summary_interval},
         "mqtt": {"url": args.mqtt},
     }
     config = _config_from(args, overrides)
-    display = choose_display(config.display.mode)
     notifier = SystemdNotifier()
-    pipeline = build_pipeline(config, display, notifier)
+    current: list[Pipeline] = []
+    ending: list[str] = []
 
     def on_signal(signum: int, _frame: object) -> None:
-        pipeline.stop(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if signum != signal.SIGHUP:
+            ending.append(name)  # also seen between two pipelines during a reload
+        if current:
+            current[0].stop(name)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    stats = pipeline.run(max_frames=args.max_frames, duration=args.duration)
-    log.info(
-        "stopped (%s): %d frames in %.1f s, %.1f fps%s",
-        stats.reason,
-        stats.frames,
-        stats.seconds,
-        stats.fps,
-        f", {stats.camera_faults} camera-fault passes" if stats.camera_faults else "",
-    )
-    return 0
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    frames_left, seconds_left = args.max_frames, args.duration
+    try:
+        while True:
+            pipeline = build_pipeline(config, choose_display(config.display.mode), notifier)
+            current[:] = [pipeline]
+            stats = pipeline.run(max_frames=frames_left, duration=seconds_left)
+            log.info(
+                "stopped (%s): %d frames in %.1f s, %.1f fps%s",
+                stats.reason,
+                stats.frames,
+                stats.seconds,
+                stats.fps,
+                f", {stats.camera_faults} camera-fault passes" if stats.camera_faults else "",
+            )
+            if stats.reason != "SIGHUP" or ending:
+                return 0
+            notifier.notify("RELOADING=1", "STATUS=reloading the configuration")
+            frames_left = None if frames_left is None else max(frames_left - stats.frames, 0)
+            seconds_left = None if seconds_left is None else max(seconds_left - stats.seconds, 0.0)
+            try:
+                config = _config_from(args, overrides)
+                log.info("configuration reloaded from %s", config.source_file)
+            except EmojifyError as exc:
+                log.error("configuration not reloaded, keeping the running one: %s", exc)
+    finally:
+        notifier.stopping()
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -46,6 +46,7 @@ class Notifier(Protocol):
     def status(self, text: str) -> None: ...
     def watchdog(self) -> None: ...
     def stopping(self) -> None: ...
+    def notify(self, *assignments: str) -> bool: ...
 
 
 class _NullNotifier:
@@ -60,6 +61,9 @@ class _NullNotifier:
 
     def stopping(self) -> None:
         pass
+
+    def notify(self, *assignments: str) -> bool:
+        return False
 
 
 @dataclass
@@ -220,7 +224,6 @@ class Pipeline:
                     break
                 self._account(report, stats, started)
         finally:
-            self.notifier.stopping()
             for sink in reversed(opened):
                 try:
                     sink.close()

@@ -19,7 +19,7 @@ from edge.labels import LABELS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def astronaut_video(path: Path, frames: int = 40) -> Path:
+def astronaut_video(path: Path, frames: int = 60) -> Path:
     skimage = pytest.importorskip("skimage")
     photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (640, 480))
@@ -28,8 +28,8 @@ def astronaut_video(path: Path, frames: int = 40) -> Path:
         canvas = np.full((480, 640, 3), 60, np.uint8)
         x = 60 + i * 3
         canvas[40:440, x : x + 400] = cv2.resize(photo[0:300, 80:380], (400, 400))  # face about 130 px
-        if i >= frames - 10:
-            canvas[:] = 60  # nobody there at the end
+        if i >= frames - 30:
+            canvas[:] = 60  # nobody there for the last 2 s
         writer.write(canvas)
     writer.release()
     return path
@@ -58,7 +58,7 @@ def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     frames = [entry for entry in lines if entry.get("type") != "summary"]
     summaries = [entry for entry in lines if entry.get("type") == "summary"]
-    assert [f["frame"] for f in frames] == list(range(40))
+    assert [f["frame"] for f in frames] == list(range(60))
     for entry in frames:
         assert set(entry) == {"ts", "frame", "faces", "decision", "state", "latency_ms"}
         assert entry["state"] in ("face", "unsure", "no_face")

@@ -1,0 +1,81 @@
+"""A display that can disappear: fall back to headless logging instead of crashing.
+
+With ``--display auto`` a display that fails to open, or fails mid-run (HDMI unplugged, DRM
+master lost), turns into one WARNING and JSON lines. With ``--display kiosk`` or ``window``
+the person asked for a screen, so the failure is a clear :class:`edge.errors.DisplayError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from edge.errors import DisplayError
+from edge.sinks import Sink
+from edge.types import FrameReport
+
+log = logging.getLogger(__name__)
+
+
+class FallbackSink:
+    """Use ``primary`` until it fails, then ``make_fallback()`` (or raise when ``required``).
+
+    Args:
+        primary: The display sink.
+        make_fallback: Builds the replacement sink (called at most once).
+        required: Raise :class:`DisplayError` instead of falling back.
+        what: Name used in messages.
+    """
+
+    def __init__(self, primary: Sink, make_fallback: Callable[[], Sink], required: bool, what: str = "display") -> None:
+        self.primary = primary
+        self.make_fallback = make_fallback
+        self.required = required
+        self.what = what
+        self._active: Sink = primary
+        self.failed = False
+
+    def _fail(self, exc: Exception) -> None:
+        if self.required:
+            raise DisplayError(f"the {self.what} failed ({exc}); check the screen and cable, or run with --display none") from exc
+        log.warning("the %s failed (%s); continuing headless with JSON lines", self.what, exc)
+        self.failed = True
+        try:
+            self.primary.close()
+        except Exception:  # noqa: BLE001 - it is already broken
+            log.debug("closing the failed %s raised", self.what, exc_info=True)
+        self._active = self.make_fallback()
+        self._active.open()
+
+    def open(self) -> None:
+        """Open the display, or the fallback when it cannot be opened."""
+        try:
+            self.primary.open()
+        except Exception as exc:  # noqa: BLE001 - any display failure is handled the same way
+            self._fail(exc)
+
+    def handle(self, report: FrameReport) -> None:
+        """Pass the report on; a failing display is replaced by the fallback."""
+        try:
+            self._active.handle(report)
+        except DisplayError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if self._active is not self.primary:
+                raise
+            self._fail(exc)
+            self._active.handle(report)
+
+    def poll_quit(self) -> bool:
+        """Whether the active sink asks to quit."""
+        try:
+            return self._active.poll_quit()
+        except Exception as exc:  # noqa: BLE001
+            if self._active is not self.primary:
+                raise
+            self._fail(exc)
+            return False
+
+    def close(self) -> None:
+        """Close whichever sink is active."""
+        self._active.close()
