@@ -1,0 +1,709 @@
+#!/usr/bin/env bash
+# Emojify Edge installer.
+#
+#   On the Raspberry Pi (64-bit Raspberry Pi OS / Debian Bookworm or Trixie, aarch64), as root:
+#       sudo ./setup.sh --service kiosk        # or: --service headless
+#     installs the apt packages (picamera2, emoji font, EGL/GBM/DRM), a virtual environment
+#     that sees apt's picamera2, the service user, /etc/emojify/config.toml and the systemd unit.
+#
+#   On any other Linux, or without root (a development PC, CI):
+#       ./setup.sh            # .venv with the app, display and demo extras
+#       ./setup.sh --dev      # + PyTorch and the dev/train tools
+#
+# Safe to run again: finished steps are skipped, an existing /etc/emojify/config.toml is kept.
+set -euo pipefail
+set -o errtrace
+
+# ----------------------------------------------------------------------------- settings
+readonly TORCH_PIN="torch==2.13.0"
+# apt packages for the Pi (same names on Bookworm and Trixie). python3-picamera2 comes from the
+# Raspberry Pi repository and is optional elsewhere (a USB camera works through OpenCV).
+readonly PI_APT_PACKAGES=(python3-venv fonts-noto-color-emoji libegl1 libgles2 libgbm1 libdrm2 acl)
+readonly PI_APT_CAMERA=python3-picamera2
+readonly SERVICE_GROUPS=(video render input plugdev)
+readonly CONFIG_DIR=/etc/emojify
+readonly UNIT_DIR=/etc/systemd/system
+readonly UDEV_RULE=/etc/udev/rules.d/99-edgetpu.rules
+readonly MIN_PY_MINOR=11 # Python 3.11+
+
+INSTALL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+readonly INSTALL_DIR
+readonly VENV="$INSTALL_DIR/.venv"
+readonly STAMP="$VENV/.emojify-setup"
+
+SERVICE=""
+SERVICE_USER="emojify"
+WITH_MQTT=0
+WITH_CORAL=0
+WITH_DEV=0
+UNINSTALL=0
+FORCE=0
+DRY_RUN=0
+PLATFORM=""
+PYTHON="${PYTHON:-}"
+
+# ----------------------------------------------------------------------------- messages
+STEP="start"
+HINT=""
+
+say() { printf '[emojify] %s\n' "$*"; }
+warn() { printf '[emojify] WARNING: %s\n' "$*" >&2; }
+die() {
+	printf '[emojify] ERROR: %s\n' "$1" >&2
+	shift
+	local line
+	for line in "$@"; do printf '[emojify]   %s\n' "$line" >&2; done
+	exit 1
+}
+
+# step "what is being done" "what to try when it fails"
+step() {
+	STEP="$1"
+	HINT="${2:-}"
+	say "$STEP"
+}
+
+on_error() {
+	local rc=$?
+	trap - ERR
+	printf '[emojify] ERROR: this step failed (exit %s): %s\n' "$rc" "$STEP" >&2
+	if [[ -n "$HINT" ]]; then printf '[emojify]   Try: %s\n' "$HINT" >&2; fi
+	printf '[emojify]   Then run %s again: finished steps are skipped.\n' "$0" >&2
+	exit "$rc"
+}
+trap on_error ERR
+
+# run CMD...: runs it, or only prints it with --dry-run.
+run() {
+	if ((DRY_RUN)); then
+		say "would run: $(printf '%q ' "$@")"
+	else
+		"$@"
+	fi
+}
+
+usage() {
+	cat <<EOF
+Usage: ./setup.sh [options]
+
+Installs Emojify Edge from this clone ($INSTALL_DIR).
+
+On a Raspberry Pi with 64-bit Raspberry Pi OS (Debian Bookworm or Trixie, aarch64), run as root:
+  apt packages ($PI_APT_CAMERA ${PI_APT_PACKAGES[*]}),
+  .venv with --system-site-packages (picamera2 comes from apt) and the [display] extra,
+  the service user, $CONFIG_DIR/config.toml (only if absent) and, with --service, the unit.
+Anywhere else, or without root: a plain .venv with the [display,demo] extras (a development PC).
+
+Options:
+  --service kiosk|headless  (Pi, root) install, enable and (re)start emojify-KIND.service and
+                            disable the other one. kiosk: fullscreen emoji on tty1 (KMS/DRM);
+                            headless: no screen, expressions to /var/log/emojify/expressions.jsonl
+  --mqtt                    also install the [mqtt] extra (fleet telemetry)
+  --coral                   Coral USB Edge TPU: udev rule $UDEV_RULE (group plugdev),
+                            plugdev membership, and the steps to install libedgetpu by hand
+  --dev                     (PC) also install $TORCH_PIN and the [dev,train] extras;
+                            (Pi) the [dev] extra only, for running the tests there
+  --user NAME               service user (default: emojify; created as a system user)
+  --uninstall-service       (root) stop, disable and remove the Emojify units; keeps
+                            $CONFIG_DIR, the service user and .venv
+  --force                   reinstall the Python packages even when nothing changed
+  --dry-run                 print what would be changed instead of changing it
+  --platform pi|dev         skip detection (for testing this script; pair with --dry-run)
+  -h, --help                this help
+
+Environment: PYTHON=/path/to/python3.X picks the interpreter for the development .venv.
+
+Examples:
+  ./setup.sh --dev && . .venv/bin/activate && pytest -q      # development PC
+  sudo ./setup.sh --service kiosk                            # the Pi, with a screen
+  sudo ./setup.sh --service headless --mqtt --coral          # the Pi, headless, Coral, MQTT
+EOF
+}
+
+# ----------------------------------------------------------------------------- options
+parse_args() {
+	while (($#)); do
+		case "$1" in
+		--service)
+			(($# >= 2)) || die "--service needs a value: kiosk or headless"
+			SERVICE="$2"
+			shift
+			;;
+		--service=*) SERVICE="${1#*=}" ;;
+		--user)
+			(($# >= 2)) || die "--user needs a name"
+			SERVICE_USER="$2"
+			shift
+			;;
+		--user=*) SERVICE_USER="${1#*=}" ;;
+		--platform)
+			(($# >= 2)) || die "--platform needs a value: pi or dev"
+			PLATFORM="$2"
+			shift
+			;;
+		--platform=*) PLATFORM="${1#*=}" ;;
+		--mqtt) WITH_MQTT=1 ;;
+		--coral) WITH_CORAL=1 ;;
+		--dev) WITH_DEV=1 ;;
+		--uninstall-service) UNINSTALL=1 ;;
+		--force) FORCE=1 ;;
+		--dry-run) DRY_RUN=1 ;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		*) die "unknown option: $1" "See: $0 --help" ;;
+		esac
+		shift
+	done
+	case "$SERVICE" in
+	"" | kiosk | headless) ;;
+	*) die "--service must be kiosk or headless, not '$SERVICE'" ;;
+	esac
+	case "$PLATFORM" in
+	"" | pi | dev) ;;
+	*) die "--platform must be pi or dev, not '$PLATFORM'" ;;
+	esac
+	[[ "$SERVICE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "--user '$SERVICE_USER' is not a valid user name"
+}
+
+# ----------------------------------------------------------------------------- detection
+OS_KERNEL=""
+MACHINE=""
+DPKG_ARCH=""
+OS_ID=""
+OS_CODENAME=""
+OS_PRETTY=""
+IS_PI_HW=0
+MODE=""
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+detect_platform() {
+	OS_KERNEL="$(uname -s)"
+	MACHINE="$(uname -m)"
+	if command -v dpkg >/dev/null 2>&1; then DPKG_ARCH="$(dpkg --print-architecture 2>/dev/null || true)"; fi
+	if [[ -r /etc/os-release ]]; then
+		# shellcheck source=/dev/null
+		OS_ID="$(. /etc/os-release && printf '%s' "${ID:-}")"
+		# shellcheck source=/dev/null
+		OS_CODENAME="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")"
+		# shellcheck source=/dev/null
+		OS_PRETTY="$(. /etc/os-release && printf '%s' "${PRETTY_NAME:-}")"
+	fi
+	if [[ -r /proc/device-tree/model ]] && tr -d '\0' </proc/device-tree/model | grep -q "Raspberry Pi"; then
+		IS_PI_HW=1
+	fi
+	local long_bit
+	long_bit="$(getconf LONG_BIT 2>/dev/null || echo 64)"
+
+	# A 32-bit userland cannot run the app anywhere: no LiteRT (ai-edge-litert) wheels for it.
+	if [[ "$MACHINE" == armv6l || "$MACHINE" == armv7l || "$MACHINE" == armhf ||
+		"$DPKG_ARCH" == armhf || "$DPKG_ARCH" == armel ||
+		("$MACHINE" == aarch64 && "$long_bit" == 32) ]]; then
+		die "this is a 32-bit ARM system (kernel $MACHINE, userland ${DPKG_ARCH:-$long_bit-bit})." \
+			"Emojify Edge needs the 64-bit Raspberry Pi OS: there are no LiteRT (ai-edge-litert) wheels for armv7l." \
+			"Flash 'Raspberry Pi OS (64-bit)' or 'Raspberry Pi OS Lite (64-bit)' with Raspberry Pi Imager (Pi 3, 4, 5, Zero 2 W)."
+	fi
+
+	case "$OS_KERNEL" in
+	Linux) ;;
+	Darwin)
+		warn "macOS: only the development environment is set up, and it is not tested here."
+		;;
+	*)
+		die "unsupported operating system: $OS_KERNEL." \
+			"The appliance runs on 64-bit Raspberry Pi OS; a development PC needs Linux (or WSL2) with Python >= 3.$MIN_PY_MINOR."
+		;;
+	esac
+
+	if [[ -n "$PLATFORM" ]]; then
+		MODE="$PLATFORM"
+		say "platform forced: $MODE"
+	elif [[ "$OS_KERNEL" == Linux && "$MACHINE" == aarch64 && ("$DPKG_ARCH" == arm64 || -z "$DPKG_ARCH") &&
+		("$OS_ID" == debian || "$OS_ID" == raspbian) ]] && is_root; then
+		MODE=pi
+	else
+		MODE=dev
+	fi
+	local who hw=""
+	who="user $(id -un)"
+	is_root && who=root
+	((IS_PI_HW)) && hw=", Raspberry Pi hardware"
+	say "detected: ${OS_PRETTY:-$OS_KERNEL} on $MACHINE${DPKG_ARCH:+ ($DPKG_ARCH)}$hw, $who -> $MODE setup"
+
+	if [[ "$MODE" == pi ]]; then
+		case "$OS_CODENAME" in
+		bookworm | trixie) ;;
+		"") warn "unknown Debian release; Bookworm (Python 3.11) and Trixie (Python 3.13) are supported." ;;
+		*)
+			if [[ -z "$PLATFORM" ]]; then
+				die "unsupported release: ${OS_PRETTY:-$OS_CODENAME}." \
+					"Emojify Edge supports 64-bit Raspberry Pi OS / Debian Bookworm (12) and Trixie (13)." \
+					"Older releases ship Python < 3.$MIN_PY_MINOR. Flash a current 64-bit Raspberry Pi OS."
+			fi
+			;;
+		esac
+	elif ((IS_PI_HW)) && ! is_root; then
+		say "not root: setting up a development .venv only (no picamera2, no service)."
+		say "For the appliance run: sudo $0 --service kiosk   (or --service headless)"
+	fi
+}
+
+# ----------------------------------------------------------------------------- python helpers
+python_ok() { # python_ok EXE: is EXE a working Python >= 3.MIN_PY_MINOR?
+	"$1" -c "import sys; sys.exit(0 if sys.version_info >= (3, $MIN_PY_MINOR) else 1)" >/dev/null 2>&1
+}
+
+find_python() {
+	local candidate
+	if [[ -n "$PYTHON" ]]; then
+		python_ok "$PYTHON" || die "PYTHON=$PYTHON is not a working Python >= 3.$MIN_PY_MINOR"
+		return
+	fi
+	for candidate in python3 python3.13 python3.12 python3.11 /usr/bin/python3; do
+		if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
+			PYTHON="$(command -v "$candidate")"
+			# Our own .venv is active: build from its base interpreter (the venv may be re-created).
+			if [[ "$PYTHON" == "$VENV"/* ]]; then
+				PYTHON="$("$PYTHON" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
+			fi
+			return
+		fi
+	done
+	die "no Python >= 3.$MIN_PY_MINOR found (tried python3, python3.13, python3.12, python3.11)." \
+		"Debian/Ubuntu: sudo apt install python3 python3-venv; or point PYTHON= at one, e.g. PYTHON=~/.pyenv/versions/3.11.9/bin/python $0"
+}
+
+sha256_of() { "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"; }
+
+# Owner of the clone: the venv is built as this user so that it stays theirs after `sudo ./setup.sh`.
+OWNER="$(id -un)"
+as_owner() {
+	if [[ "$OWNER" == "$(id -un)" ]]; then
+		run "$@"
+	else
+		local home
+		home="$(getent passwd "$OWNER" | cut -d: -f6)"
+		run runuser -u "$OWNER" -- env HOME="${home:-/}" "$@"
+	fi
+}
+
+venv_cfg() { # venv_cfg KEY: a value from .venv/pyvenv.cfg
+	sed -n "s/^$1 *= *//p" "$VENV/pyvenv.cfg" 2>/dev/null | head -n 1
+}
+
+# ensure_venv SYSTEM_SITE(0|1): create .venv, or re-create it when it is broken or of the other kind.
+ensure_venv() {
+	local want_system="$1" reason=""
+	local want_cfg=false
+	((want_system)) && want_cfg=true
+	if [[ -e "$VENV" ]]; then
+		if [[ ! -x "$VENV/bin/python" ]] || ! python_ok "$VENV/bin/python"; then
+			reason="it is broken or its Python is older than 3.$MIN_PY_MINOR"
+		elif [[ "$(venv_cfg include-system-site-packages)" == true && "$want_cfg" == false ]]; then
+			# The Pi's appliance venv (sees apt's picamera2): keep it, the service runs from it.
+			say ".venv sees the system site-packages (made by the Pi setup): keeping it"
+			return
+		elif [[ "$(venv_cfg include-system-site-packages)" != "$want_cfg" ]]; then
+			reason="include-system-site-packages is not $want_cfg (picamera2 comes from apt on the Pi)"
+		elif ! "$VENV/bin/python" -I -c 'import sys; p = sys.argv[1]; import edge; sys.exit(0 if edge.__file__.startswith(p) else 1)' \
+			"$INSTALL_DIR/" >/dev/null 2>&1 && [[ -f "$STAMP" ]]; then
+			reason="it belongs to another copy of the project (moved clone?)"
+		fi
+		if [[ -n "$reason" ]]; then
+			step "re-creating .venv: $reason" "remove $VENV by hand and run again"
+			run rm -rf "$VENV"
+		else
+			say ".venv exists ($("$VENV/bin/python" -c 'import platform; print("Python", platform.python_version())'))"
+			return
+		fi
+	fi
+	local args=(-m venv)
+	((want_system)) && args+=(--system-site-packages)
+	local what
+	what="$("$PYTHON" -c 'import platform; print("Python", platform.python_version())')"
+	((want_system)) && what+=", --system-site-packages"
+	step "creating .venv ($what)" "Debian/Ubuntu: sudo apt install python3-venv (or python3.X-venv for your Python)"
+	if ! as_owner "$PYTHON" "${args[@]}" "$VENV"; then
+		rm -rf "$VENV" # no half-made venv left behind: the next run starts clean
+		false
+	fi
+}
+
+# pip_install_project EXTRAS [CONSTRAINTS_FILE]: torch pin first with --dev on a PC, then -e .[EXTRAS].
+pip_install_project() {
+	local extras="$1" constraints="${2:-}"
+	local pip=("$VENV/bin/python" -m pip install --disable-pip-version-check)
+	[[ -t 1 ]] || pip+=(--progress-bar off)
+	[[ -n "$constraints" ]] && pip+=(-c "$constraints")
+
+	local want torch=""
+	if ((WITH_DEV)) && [[ "$MODE" == dev ]]; then torch="$TORCH_PIN"; fi
+	want="mode=$MODE extras=$extras torch=$torch"
+	want+=" python=$("$VENV/bin/python" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo none)"
+	want+=" pyproject=$(sha256_of "$INSTALL_DIR/pyproject.toml")"
+	[[ -n "$constraints" ]] && want+=" constraints=$(sha256_of "$constraints")"
+	if ((!FORCE)) && [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" && -x "$VENV/bin/emojify" ]] &&
+		"$VENV/bin/python" -I -c 'import edge' >/dev/null 2>&1; then
+		say "Python packages are up to date (pyproject.toml unchanged; --force reinstalls)"
+		return
+	fi
+
+	local hint="check the network (PyPI must be reachable: pip download --no-deps -d /tmp numpy), then run again; pip's own message is above"
+	if [[ -n "$torch" ]]; then
+		step "pip: installing $TORCH_PIN (large download unless a local wheel is configured)" "$hint"
+		as_owner "${pip[@]}" "$TORCH_PIN"
+	fi
+	step "pip: installing emojify-edge in editable mode with [$extras]" "$hint"
+	as_owner "${pip[@]}" -e "${INSTALL_DIR}[${extras}]"
+	if ((!DRY_RUN)); then
+		printf '%s\n' "$want" >"$STAMP"
+		[[ "$OWNER" == "$(id -un)" ]] || chown "$OWNER" "$STAMP"
+	fi
+}
+
+# ----------------------------------------------------------------------------- development setup
+install_dev() {
+	find_python
+	say "using $PYTHON ($("$PYTHON" -c 'import platform; print(platform.python_version())'))"
+	ensure_venv 0
+	local extras="display,demo"
+	((WITH_DEV)) && extras+=",dev,train"
+	((WITH_MQTT)) && extras+=",mqtt"
+	local constraints=""
+	# Kept from the Pi setup: numpy stays apt's version (see write_numpy_constraint).
+	[[ -f "$VENV/emojify-constraints.txt" ]] && constraints="$VENV/emojify-constraints.txt"
+	pip_install_project "$extras" "$constraints"
+	((WITH_CORAL)) && coral_dev_notes
+	say "done. Next: . .venv/bin/activate && emojify --help"
+	((WITH_DEV)) && say "tests: . .venv/bin/activate && pytest -q"
+	return 0
+}
+
+coral_dev_notes() {
+	say "--coral on this machine changes nothing. On the Pi (sudo $0 --coral) it would:"
+	say "  - write $UDEV_RULE giving group plugdev the Coral USB ids 1a6e:089a and 18d1:9302"
+	say "  - reload udev and add the service user (and you) to plugdev"
+	say "  - print how to install libedgetpu (community build) by hand"
+	say "Compiling a model for the Edge TPU (edgetpu_compiler, x86-64 Linux only) is a manual step: see README."
+}
+
+# ----------------------------------------------------------------------------- Pi setup
+need_root() {
+	is_root || die "$1 needs root: run sudo $0 $ORIG_ARGS"
+}
+
+apt_missing() { # print the packages in "$@" that are not installed
+	local p
+	for p in "$@"; do
+		[[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" == installed ]] || printf '%s\n' "$p"
+	done
+}
+
+apt_has_candidate() {
+	local c
+	c="$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | head -n 1)"
+	[[ -n "$c" && "$c" != "(none)" ]]
+}
+
+install_apt_packages() {
+	local missing=()
+	mapfile -t missing < <(apt_missing "${PI_APT_PACKAGES[@]}" "$PI_APT_CAMERA")
+	if ((${#missing[@]} == 0)); then
+		say "apt packages already installed"
+		return
+	fi
+	if [[ "${missing[*]}" == "$PI_APT_CAMERA" ]] && ! apt_has_candidate "$PI_APT_CAMERA"; then
+		warn "$PI_APT_CAMERA is not available from your apt sources (it comes from the Raspberry Pi repository):"
+		warn "the Pi camera will not work; a USB camera still does (OpenCV). On Raspberry Pi OS it is always there."
+		return
+	fi
+	local apt_hint="check the network and the clock (date), then: sudo apt-get update; a half-done install: sudo dpkg --configure -a"
+	step "apt-get update" "$apt_hint"
+	run env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	local install=() p
+	for p in "${missing[@]}"; do
+		if [[ "$p" == "$PI_APT_CAMERA" ]] && ! apt_has_candidate "$p"; then
+			warn "$p is not available from your apt sources (it comes from the Raspberry Pi repository):"
+			warn "the Pi camera will not work; a USB camera still does (OpenCV). On Raspberry Pi OS it is always there."
+			continue
+		fi
+		install+=("$p")
+	done
+	((${#install[@]})) || return 0
+	step "apt-get install ${install[*]}" "$apt_hint"
+	run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${install[@]}"
+}
+
+# Pin the venv's numpy to apt's: picamera2's compiled helpers (simplejpeg, …) are built against
+# it, and a pip numpy of another major version in the venv would shadow it and break them.
+# Sets CONSTRAINTS to the file's path, or to "" when apt's Python has no numpy.
+CONSTRAINTS=""
+write_numpy_constraint() {
+	local sys_numpy file="$VENV/emojify-constraints.txt"
+	CONSTRAINTS=""
+	sys_numpy="$("$PYTHON" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)"
+	if [[ -z "$sys_numpy" ]]; then
+		((DRY_RUN)) || rm -f "$file"
+		return 0
+	fi
+	say "pinning numpy==$sys_numpy in .venv (the apt version that picamera2 is built against)"
+	if ((!DRY_RUN)); then
+		printf 'numpy==%s\n' "$sys_numpy" >"$file"
+		[[ "$OWNER" == "$(id -un)" ]] || chown "$OWNER" "$file"
+	fi
+	CONSTRAINTS="$file"
+}
+
+ensure_group() {
+	getent group "$1" >/dev/null || run groupadd --system "$1"
+}
+
+ensure_service_user() {
+	step "service user '$SERVICE_USER' (groups: ${SERVICE_GROUPS[*]})" "see the useradd/usermod message above"
+	local g
+	for g in "${SERVICE_GROUPS[@]}"; do ensure_group "$g"; done
+	if ! getent passwd "$SERVICE_USER" >/dev/null; then
+		run useradd --system --user-group --home-dir /var/lib/emojify --no-create-home \
+			--shell /usr/sbin/nologin --comment "Emojify Edge" "$SERVICE_USER"
+	fi
+	local have missing=()
+	have=" $(id -nG "$SERVICE_USER" 2>/dev/null || true) "
+	for g in "${SERVICE_GROUPS[@]}"; do [[ "$have" == *" $g "* ]] || missing+=("$g"); done
+	if ((${#missing[@]})); then
+		run usermod -a -G "$(
+			IFS=,
+			echo "${missing[*]}"
+		)" "$SERVICE_USER"
+	fi
+}
+
+# The service user must read the clone and run its .venv. Inside the unit the clone is bound
+# read-only (ProtectHome=tmpfs + BindReadOnlyPaths=), but its files still need read access and
+# `sudo -u emojify …` debugging needs the parent directories to be searchable (Pi OS homes are 0700).
+grant_read_access() {
+	if ((DRY_RUN)) && ! getent passwd "$SERVICE_USER" >/dev/null; then
+		say "would give $SERVICE_USER read access to $INSTALL_DIR"
+		return
+	fi
+	if runuser -u "$SERVICE_USER" -- test -r "$INSTALL_DIR/pyproject.toml" -a -x "$VENV/bin/python" 2>/dev/null &&
+		runuser -u "$SERVICE_USER" -- "$VENV/bin/python" -c 'import edge' >/dev/null 2>&1; then
+		say "$SERVICE_USER can read $INSTALL_DIR"
+		return
+	fi
+	step "giving $SERVICE_USER read access to $INSTALL_DIR" "clone the project to /opt/emojify-edge instead and run setup.sh there"
+	local dir="$INSTALL_DIR"
+	if command -v setfacl >/dev/null 2>&1; then
+		while [[ "$dir" != / ]]; do
+			dir="$(dirname "$dir")"
+			runuser -u "$SERVICE_USER" -- test -x "$dir" 2>/dev/null || run setfacl -m "u:$SERVICE_USER:x" "$dir"
+		done
+		run setfacl -R -m "u:$SERVICE_USER:rX" "$INSTALL_DIR"
+		# New files (a git pull, a new model) stay readable too.
+		run find "$INSTALL_DIR" -type d -exec setfacl -d -m "u:$SERVICE_USER:rX" {} +
+	else
+		warn "setfacl not found (apt install acl): using chmod o+rX instead"
+		while [[ "$dir" != / ]]; do
+			dir="$(dirname "$dir")"
+			run chmod o+x "$dir"
+		done
+		run chmod -R o+rX "$INSTALL_DIR"
+	fi
+}
+
+install_config() {
+	local src="$INSTALL_DIR/systemd/config.toml" dst="$CONFIG_DIR/config.toml" group
+	group="$(id -gn "$SERVICE_USER" 2>/dev/null || echo root)"
+	run install -d -m 0755 "$CONFIG_DIR"
+	if [[ -e "$dst" ]]; then
+		say "keeping your $dst (the shipped default is $src)"
+	elif [[ -f "$src" ]]; then
+		step "writing $dst from $src" "check that $CONFIG_DIR is writable"
+		run install -m 0640 -o root -g "$group" "$src" "$dst"
+	else
+		warn "$src is missing: no $dst written (the service will not start without it)"
+	fi
+}
+
+render_unit() { # render_unit KIND > file
+	local text
+	text="$(<"$INSTALL_DIR/systemd/emojify-$1.service")"
+	text="${text//@INSTALL_DIR@/"$INSTALL_DIR"}"
+	text="${text//@USER@/"$SERVICE_USER"}"
+	printf '%s\n' "$text"
+}
+
+systemd_running() { [[ -d /run/systemd/system ]]; }
+
+install_service() {
+	local kind="$1" other unit other_unit dst tmp
+	[[ "$kind" == kiosk ]] && other=headless || other=kiosk
+	unit="emojify-$kind.service"
+	other_unit="emojify-$other.service"
+	dst="$UNIT_DIR/$unit"
+	if [[ "$INSTALL_DIR" =~ [[:space:]%\\\"\'] ]]; then
+		die "the install directory '$INSTALL_DIR' contains a space, %, quote or backslash, which unit files cannot hold." \
+			"Move the clone, e.g. sudo mv '$INSTALL_DIR' /opt/emojify-edge, and run setup.sh there."
+	fi
+	[[ -x "$VENV/bin/emojify" ]] || ((DRY_RUN)) || die "$VENV/bin/emojify is missing: the pip step did not finish"
+
+	step "installing $dst" "check $INSTALL_DIR/systemd/$unit"
+	tmp="$(mktemp)"
+	render_unit "$kind" >"$tmp"
+	if [[ -f "$dst" ]] && cmp -s "$tmp" "$dst"; then
+		say "$dst is up to date"
+		rm -f "$tmp"
+	else
+		run install -m 0644 "$tmp" "$dst"
+		rm -f "$tmp"
+	fi
+
+	if ! systemd_running; then
+		warn "systemd is not running here (chroot/container/image build): enabling $unit for the next boot only"
+		[[ -f "$UNIT_DIR/$other_unit" ]] && run systemctl disable "$other_unit"
+		run systemctl enable "$unit"
+		return
+	fi
+	step "systemctl daemon-reload" "journalctl -b -u systemd --no-pager | tail"
+	run systemctl daemon-reload
+	if [[ -f "$UNIT_DIR/$other_unit" ]]; then
+		step "disabling $other_unit (both need the camera)" ""
+		run systemctl disable --now "$other_unit"
+	fi
+	if [[ "$kind" == kiosk ]] && [[ "$(systemctl get-default 2>/dev/null || true)" == graphical.target ]]; then
+		warn "this Pi boots to a desktop, which holds the screen: the kiosk needs console boot."
+		warn "  sudo raspi-config nonint do_boot_behaviour B1 && sudo reboot   (or raspi-config > System > Boot)"
+	fi
+	step "enabling and (re)starting $unit" "journalctl -u $unit -b --no-pager | tail -n 50"
+	run systemctl enable "$unit"
+	if ! run systemctl restart "$unit"; then
+		die "$unit did not start." "See why: journalctl -u $unit -b --no-pager | tail -n 50" \
+			"Check the config: $VENV/bin/emojify run --config $CONFIG_DIR/config.toml --display none (as root, Ctrl-C to stop)"
+	fi
+	((DRY_RUN)) || say "$unit is $(systemctl is-active "$unit" 2>/dev/null || true)"
+}
+
+uninstall_service() {
+	need_root "--uninstall-service"
+	local kind unit removed=0
+	for kind in kiosk headless; do
+		unit="emojify-$kind.service"
+		[[ -f "$UNIT_DIR/$unit" ]] || continue
+		step "removing $unit" "systemctl status $unit"
+		if systemd_running; then
+			run systemctl disable --now "$unit"
+		else
+			run systemctl disable "$unit"
+		fi
+		run rm -f "$UNIT_DIR/$unit"
+		removed=1
+	done
+	if ((removed)) && systemd_running; then run systemctl daemon-reload; fi
+	((removed)) || say "no Emojify unit installed"
+	say "kept: $CONFIG_DIR, the user '$SERVICE_USER', /var/lib/emojify, /var/log/emojify and $VENV"
+	say "remove them by hand if wanted: sudo rm -r $CONFIG_DIR /var/lib/emojify /var/log/emojify; sudo userdel $SERVICE_USER"
+}
+
+install_coral() {
+	step "Coral Edge TPU: udev rule $UDEV_RULE" "check /etc/udev/rules.d is writable"
+	local rule
+	rule='# Coral USB Accelerator: before firmware load (1a6e:089a) and after (18d1:9302). Written by emojify setup.sh.
+SUBSYSTEMS=="usb", ATTRS{idVendor}=="1a6e", ATTRS{idProduct}=="089a", MODE="0664", GROUP="plugdev"
+SUBSYSTEMS=="usb", ATTRS{idVendor}=="18d1", ATTRS{idProduct}=="9302", MODE="0664", GROUP="plugdev"'
+	ensure_group plugdev
+	if [[ -f "$UDEV_RULE" && "$(<"$UDEV_RULE")" == "$rule" ]]; then
+		say "$UDEV_RULE is up to date"
+	else
+		if ((DRY_RUN)); then
+			say "would write $UDEV_RULE"
+		else
+			install -d -m 0755 "$(dirname "$UDEV_RULE")"
+			printf '%s\n' "$rule" >"$UDEV_RULE"
+		fi
+		if command -v udevadm >/dev/null 2>&1; then
+			run udevadm control --reload-rules
+			run udevadm trigger --subsystem-match=usb --action=add
+		fi
+	fi
+	local u
+	for u in "$SERVICE_USER" "${SUDO_USER:-}"; do
+		[[ -n "$u" && "$u" != root ]] || continue
+		getent passwd "$u" >/dev/null || continue
+		if [[ " $(id -nG "$u") " != *" plugdev "* ]]; then
+			run usermod -a -G plugdev "$u"
+			[[ "$u" == "${SUDO_USER:-}" ]] && say "$u is now in plugdev (log out and in again for it to count)"
+		fi
+	done
+	if ldconfig -p 2>/dev/null | grep -q 'libedgetpu\.so\.1'; then
+		say "libedgetpu.so.1 is installed"
+	else
+		say "libedgetpu is not installed. Google's Coral apt repository is no longer usable; install the"
+		say "community build (feranick/libedgetpu) by hand:"
+		say "  1. Open https://github.com/feranick/libedgetpu/releases and download the Debian 12 (bookworm)"
+		say "     arm64 package libedgetpu1-std_<version>_arm64.deb (libedgetpu1-max runs hotter and faster)."
+		say "     On Trixie the bookworm package is the one to try (not verified)."
+		say "  2. Install it with its dependency (libusb): sudo apt install ./libedgetpu1-std_*_arm64.deb"
+		say "  3. Check: ldconfig -p | grep libedgetpu.so.1"
+		say "  4. Unplug and re-plug the Coral; lsusb shows 1a6e:089a, then 18d1:9302 once it is in use."
+		say "  5. The model must be compiled for the TPU on an x86-64 PC (edgetpu_compiler): see README."
+		say "     Keep the plain int8 model next to the *_edgetpu.tflite one (CPU fallback)."
+	fi
+}
+
+install_pi() {
+	need_root "the Raspberry Pi setup"
+	OWNER="$(stat -c %U "$INSTALL_DIR")"
+	getent passwd "$OWNER" >/dev/null || OWNER="$(id -un)"
+	install_apt_packages
+	PYTHON=/usr/bin/python3 # apt's: picamera2 and libcamera are built for it
+	if ! python_ok "$PYTHON"; then
+		((DRY_RUN)) || die "$PYTHON is missing or older than 3.$MIN_PY_MINOR." "Use 64-bit Raspberry Pi OS Bookworm or Trixie."
+	fi
+	ensure_venv 1
+	local extras="display"
+	write_numpy_constraint
+	((WITH_MQTT)) && extras+=",mqtt"
+	((WITH_DEV)) && extras+=",dev" && say "--dev on the Pi: adding the [dev] extra (tests); PyTorch/training stay on the PC"
+	pip_install_project "$extras" "$CONSTRAINTS"
+	if ((!DRY_RUN)); then
+		as_owner "$VENV/bin/python" -m compileall -q "$INSTALL_DIR/edge" >/dev/null || true
+		if "$VENV/bin/python" -c 'import picamera2' >/dev/null 2>&1; then
+			say "picamera2 is importable from .venv"
+		else
+			warn "picamera2 cannot be imported from .venv: the Pi camera will not work (USB cameras will)."
+		fi
+	fi
+	ensure_service_user
+	grant_read_access
+	install_config
+	((WITH_CORAL)) && install_coral
+	if [[ -n "$SERVICE" ]]; then
+		install_service "$SERVICE"
+		say "done. Status: systemctl status emojify-$SERVICE   Logs: journalctl -u emojify-$SERVICE -f"
+	else
+		say "done. Install a service with: sudo $0 --service kiosk   (or --service headless)"
+		say "Or try it by hand: $VENV/bin/emojify run --config $CONFIG_DIR/config.toml"
+	fi
+	return 0
+}
+
+# ----------------------------------------------------------------------------- main
+ORIG_ARGS="$*"
+parse_args "$@"
+detect_platform
+
+if ((UNINSTALL)); then
+	uninstall_service
+	[[ -z "$SERVICE" ]] && exit 0
+fi
+
+if [[ "$MODE" == pi ]]; then
+	install_pi
+else
+	if [[ -n "$SERVICE" ]]; then
+		die "--service needs 64-bit Raspberry Pi OS / Debian (aarch64) and root; this is ${OS_PRETTY:-$OS_KERNEL} on $MACHINE as $(id -un)." \
+			"On the Pi: sudo $0 --service $SERVICE"
+	fi
+	install_dev
+fi
