@@ -45,7 +45,9 @@ def choose_display(mode: str) -> str:
     return "none"
 
 
-def build_sinks(config: Config, display: str, model_name: str, log_path: Path | None, requested: str = "auto") -> list[Sink]:
+def build_sinks(
+    config: Config, display: str, model_name: str, log_path: Path | None, requested: str = "auto"
+) -> list[Sink]:
     """The sinks for this run: the kiosk when there is a display, else JSON lines.
 
     A ``log_path`` adds JSON logging to a file next to the kiosk as well. With ``requested``

@@ -69,7 +69,7 @@ def make_clip(path: Path, seconds: float = 10.0, fps: float = 30.0) -> Path:
 
     demo = DemoSource(fps=0, preview=True)
     demo.open()
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (640, 480))
     if not writer.isOpened():
         raise RuntimeError(f"cannot write {path}")
     try:
@@ -152,7 +152,10 @@ def run_benchmark(
         if v
     }
     total = [sum(values) for values in zip(*samples.values(), strict=True)]
-    stages["total"] = {"median_ms": round(float(np.median(total)), 4), "p95_ms": round(float(np.percentile(total, 95)), 4)}
+    stages["total"] = {
+        "median_ms": round(float(np.median(total)), 4),
+        "p95_ms": round(float(np.percentile(total, 95)), 4),
+    }
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return BenchResult(
         fps=done / wall if wall > 0 else 0.0,

@@ -39,7 +39,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides: dict[str, dict[str, Any]] = {
         "camera": {"source": args.source, "loop": True if args.loop else None},
         "model": {"path": args.model, "delegate": args.delegate, "threads": args.threads},
-        "display": {"mode": args.display, "preview": True if args.preview else None, "debug": True if args.debug else None},
+        "display": {
+            "mode": args.display,
+            "preview": True if args.preview else None,
+            "debug": True if args.debug else None,
+        },
         "log": {"path": args.log, "every": args.log_every, "summary_interval": args.summary_interval},
         "mqtt": {"url": args.mqtt},
     }

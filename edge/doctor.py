@@ -38,7 +38,7 @@ def _guard(name: str, required: bool, fn: Callable[[], Check]) -> Check:
         return fn()
     except EmojifyError as exc:
         return Check(name, False, str(exc), required)
-    except Exception as exc:  # noqa: BLE001 - the doctor reports, it never crashes
+    except Exception as exc:
         return Check(name, False, f"unexpected error: {exc!r}", required)
 
 
@@ -99,9 +99,16 @@ def _edgetpu(model: Path, delegate: str) -> Check:
     compiled = edgetpu_model_path(model)
     library = ctypes.util.find_library("edgetpu")
     if library is None:
-        return Check("edge tpu", delegate == "cpu", f"{EDGETPU_LIBRARY} not installed; CPU is used (sudo ./setup.sh --coral to add a Coral)", required)
+        return Check(
+            "edge tpu",
+            delegate == "cpu",
+            f"{EDGETPU_LIBRARY} not installed; CPU is used (sudo ./setup.sh --coral to add a Coral)",
+            required,
+        )
     if not compiled.exists():
-        return Check("edge tpu", False, f"runtime found but no {compiled.name}; compile it (models/README.md)", required)
+        return Check(
+            "edge tpu", False, f"runtime found but no {compiled.name}; compile it (models/README.md)", required
+        )
     from edge.classifier import ExpressionClassifier
 
     clf = ExpressionClassifier(model, num_threads=1, delegate="edgetpu")
@@ -151,7 +158,12 @@ def _font(override: str | None) -> Check:
 
     path = find_emoji_font(override)
     if path is None:
-        return Check("emoji font", False, "Noto Color Emoji not found: sudo apt install fonts-noto-color-emoji (drawn faces are used meanwhile)", False)
+        return Check(
+            "emoji font",
+            False,
+            "Noto Color Emoji not found: sudo apt install fonts-noto-color-emoji (drawn faces are used meanwhile)",
+            False,
+        )
     return Check("emoji font", True, str(path), False)
 
 

@@ -88,8 +88,8 @@ def crop_box(box: Box, frame_shape: tuple[int, ...]) -> Box:
     side = max(w, h) * (1.0 + 2.0 * CROP_MARGIN)
     cx = x + w / 2.0
     cy = y + h / 2.0 - CROP_SHIFT_UP * max(w, h)
-    side_i = max(1, int(round(side)))
-    return (int(round(cx - side / 2.0)), int(round(cy - side / 2.0)), side_i, side_i)
+    side_i = max(1, round(side))
+    return (round(cx - side / 2.0), round(cy - side / 2.0), side_i, side_i)
 
 
 def face_to_model_pixels(image: np.ndarray, box: Box | None = None) -> np.ndarray:

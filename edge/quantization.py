@@ -46,5 +46,5 @@ def activation_params(low: float, high: float) -> tuple[float, int]:
     if high - low < 1e-8:
         high = low + 1e-8
     scale = (high - low) / 255.0
-    zero_point = int(round(-128 - low / scale))
+    zero_point = round(-128 - low / scale)
     return scale, int(np.clip(zero_point, -128, 127))

@@ -112,4 +112,3 @@ def soak(source_spec: str, duration: float, sample_every: float = 10.0, realtime
         sink.close()
         source.close()
     return report
-

@@ -248,7 +248,7 @@ def write_int8_model(net: Int8Net) -> bytes:
             out_n = layer.weight.shape[0]
             w_scale = float(symmetric_scales(layer.weight[None], axis=0)[0])
             w_q = np.clip(np.round(layer.weight / w_scale), -127, 127).astype(np.int8)
-            b_scale = np.float32(w_scale * scale)
+            b_scale = float(np.float32(w_scale * scale))
             w_t = b.tensor(f"dense{i}/weights", list(layer.weight.shape), "int8", w_scale, 0, w_q)
             b_t = b.tensor(
                 f"dense{i}/bias", [out_n], "int32", b_scale, 0, _quantize_bias(layer.bias, np.full(out_n, b_scale))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.benchmark import make_clip  # noqa: E402
-from edge.soak import soak  # noqa: E402
+from edge.benchmark import make_clip
+from edge.soak import soak
 
 
 def parse_duration(text: str) -> float:
@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         source = args.source or str(make_clip(Path(tmp) / "clip.avi"))
-        report = soak(source, args.duration, min(args.sample_every, max(args.duration / 20, 0.5)), realtime=not args.fast)
+        report = soak(
+            source, args.duration, min(args.sample_every, max(args.duration / 20, 0.5)), realtime=not args.fast
+        )
     summary = report.summary()
     print(f"{'':<10}{'start':>10}{'end':>10}{'change':>10}")
     for key in ("rss_mb", "fds", "frame_ms"):
@@ -47,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{summary['frames']} frames in {summary['duration_s']} s; peak RSS {summary['rss_mb']['max']} MB")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"summary": summary, "samples": [s.__dict__ for s in report.samples]}, indent=1))
+        args.json.write_text(
+            json.dumps({"summary": summary, "samples": [s.__dict__ for s in report.samples]}, indent=1)
+        )
     return 0
 
 

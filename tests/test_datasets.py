@@ -81,7 +81,7 @@ def test_split_and_person_folders(tmp_path):
     assert len(load_arrays(tmp_path / "ds", "Training")) == 3  # FER usage name maps to train/
     assert len(load_arrays(tmp_path / "ds", "PublicTest")) == 1
     assert len(load_arrays(tmp_path / "ds")) == 4  # persons/splits all together
-    with pytest.raises(DatasetError, match="no split folder for usage 'PrivateTest'.*found test, train"):
+    with pytest.raises(DatasetError, match=r"no split folder for usage 'PrivateTest'.*found test, train"):
         load_arrays(tmp_path / "ds", "PrivateTest")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -216,7 +217,7 @@ def test_disk_full_keeps_running_and_warns_once(caplog):
     clock = [0.0]
     writer = LineWriter(Path("/dev/full"), retry_seconds=5, clock=lambda: clock[0])
     with caplog.at_level(logging.WARNING):
-        results = [writer.write('{"n":%d}' % i) for i in range(5)]
+        results = [writer.write(f'{{"n":{i}}}') for i in range(5)]
         clock[0] = 10
         writer.write("{}")
     assert not any(results) and writer.dropped == 6
@@ -309,8 +310,10 @@ def test_edge_tpu_lost_mid_run_continues_on_cpu(monkeypatch, tmp_path, model_pat
 @given(
     hnp.arrays(
         dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_]),
-        shape=st.one_of(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=90),
-                        st.tuples(st.integers(1, 60), st.integers(1, 60), st.sampled_from([1, 3, 4]))),
+        shape=st.one_of(
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=90),
+            st.tuples(st.integers(1, 60), st.integers(1, 60), st.sampled_from([1, 3, 4])),
+        ),
     )
 )
 def test_frame_path_handles_odd_sizes_and_dtypes(image):
@@ -346,10 +349,8 @@ def test_dataset_loaders_on_random_bytes_only_raise_dataset_errors(tmp_path_fact
     (folder / "imgs" / "happy").mkdir(parents=True)
     (folder / "imgs" / "happy" / "a.png").write_bytes(raw)
     for path in (csv, gz, folder / "imgs"):
-        try:
+        with contextlib.suppress(DatasetError):
             load_arrays(path)
-        except DatasetError:
-            pass
 
 
 def _notify_socket(tmp_path):
@@ -363,10 +364,8 @@ def _notify_socket(tmp_path):
 def _drain(sock, until):
     messages = []
     while time.monotonic() < until:
-        try:
+        with contextlib.suppress(TimeoutError):
             messages.append((time.monotonic(), sock.recv(4096).decode()))
-        except TimeoutError:
-            pass
     return messages
 
 
@@ -412,11 +411,19 @@ def test_sd_notify_ready_watchdog_only_while_frames_flow(tmp_path):
 def test_cli_sends_stopping_on_sigterm_and_reloads_on_sighup(tmp_path):
     sock, path = _notify_socket(tmp_path)
     config = tmp_path / "config.toml"
-    config.write_text('[camera]\nsource = "demo"\n[display]\nmode = "none"\n[model]\ndelegate = "cpu"\n[log]\nevery = 1000\n')
+    config.write_text(
+        '[camera]\nsource = "demo"\n[display]\nmode = "none"\n[model]\ndelegate = "cpu"\n[log]\nevery = 1000\n'
+    )
     env = {**os.environ, "NOTIFY_SOCKET": path, "HOME": str(tmp_path)}
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge", "run", "--config", str(config)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         start = _drain(sock, time.monotonic() + 4.0)
         assert any(m.startswith("READY=1") for _, m in start)
@@ -440,8 +447,14 @@ def test_cli_sends_stopping_on_sigterm_and_reloads_on_sighup(tmp_path):
 def test_no_network_listener_by_default(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline()
         inodes = set()

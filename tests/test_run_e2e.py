@@ -40,7 +40,9 @@ def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
         env.pop(name, None)
     env.pop("NOTIFY_SOCKET", None)
-    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "edge", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
@@ -49,8 +51,21 @@ def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
     log = tmp_path / "log" / "expressions.jsonl"
     before = {p for p in tmp_path.rglob("*")}
     result = run_cli(
-        ["run", "--source", str(video), "--display", "none", "--log", str(log), "--model", str(ROOT / "models" / "emotion_int8.tflite"),
-         "--delegate", "cpu", "--summary-interval", "1"],
+        [
+            "run",
+            "--source",
+            str(video),
+            "--display",
+            "none",
+            "--log",
+            str(log),
+            "--model",
+            str(ROOT / "models" / "emotion_int8.tflite"),
+            "--delegate",
+            "cpu",
+            "--summary-interval",
+            "1",
+        ],
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -78,7 +93,9 @@ def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
 
 def test_log_every_thins_frame_lines(tmp_path):
     video = astronaut_video(tmp_path / "clip.avi", frames=20)
-    result = run_cli(["run", "--source", str(video), "--display", "none", "--log-every", "5", "--delegate", "cpu"], tmp_path)
+    result = run_cli(
+        ["run", "--source", str(video), "--display", "none", "--log-every", "5", "--delegate", "cpu"], tmp_path
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [entry["frame"] for entry in lines if "frame" in entry] == [0, 5, 10, 15]
@@ -90,7 +107,11 @@ def test_signal_ends_run_cleanly_within_two_seconds(tmp_path, sig):
     env.pop("DISPLAY", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

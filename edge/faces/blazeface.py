@@ -132,5 +132,5 @@ class BlazeFaceDetector:
             x0, y0 = max(x0, 0.0), max(y0, 0.0)
             x1, y1 = min(x1, float(w)), min(y1, float(h))
             if x1 - x0 >= 1 and y1 - y0 >= 1:
-                boxes.append(FaceBox(int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)), score))
+                boxes.append(FaceBox(round(x0), round(y0), round(x1 - x0), round(y1 - y0), score))
         return largest_first(boxes, self.min_size)

@@ -37,12 +37,14 @@ class FallbackSink:
 
     def _fail(self, exc: Exception) -> None:
         if self.required:
-            raise DisplayError(f"the {self.what} failed ({exc}); check the screen and cable, or run with --display none") from exc
+            raise DisplayError(
+                f"the {self.what} failed ({exc}); check the screen and cable, or run with --display none"
+            ) from exc
         log.warning("the %s failed (%s); continuing headless with JSON lines", self.what, exc)
         self.failed = True
         try:
             self.primary.close()
-        except Exception:  # noqa: BLE001 - it is already broken
+        except Exception:
             log.debug("closing the failed %s raised", self.what, exc_info=True)
         self._active = self.make_fallback()
         self._active.open()
@@ -51,7 +53,7 @@ class FallbackSink:
         """Open the display, or the fallback when it cannot be opened."""
         try:
             self.primary.open()
-        except Exception as exc:  # noqa: BLE001 - any display failure is handled the same way
+        except Exception as exc:
             self._fail(exc)
 
     def handle(self, report: FrameReport) -> None:
@@ -60,7 +62,7 @@ class FallbackSink:
             self._active.handle(report)
         except DisplayError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if self._active is not self.primary:
                 raise
             self._fail(exc)
@@ -70,7 +72,7 @@ class FallbackSink:
         """Whether the active sink asks to quit."""
         try:
             return self._active.poll_quit()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if self._active is not self.primary:
                 raise
             self._fail(exc)

@@ -108,7 +108,11 @@ class JsonLogSink:
     """
 
     def __init__(
-        self, writer: LineWriter, every: int = 1, summary_interval: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        writer: LineWriter,
+        every: int = 1,
+        summary_interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.writer = writer
         self.every = max(1, every)

@@ -8,6 +8,7 @@ deleted folder: it warns once, drops lines while failing, counts them, and tries
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -106,17 +107,20 @@ class LineWriter:
 
     def _fail(self, exc: OSError, now: float) -> None:
         if self._failing_since is None:
-            log.warning("cannot write log file %s (%s); the app keeps running and retries every %.0f s", self.path, exc, self.retry_seconds)
+            log.warning(
+                "cannot write log file %s (%s); the app keeps running and retries every %.0f s",
+                self.path,
+                exc,
+                self.retry_seconds,
+            )
             self._failing_since = now
         self._next_try = now + self.retry_seconds
         self._close_handle()
 
     def _close_handle(self) -> None:
         if self._handle is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._handle.close()
-            except OSError:
-                pass
             self._handle = None
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ def fold_conv_bn(block: ConvBlock) -> tuple[np.ndarray, np.ndarray]:
     """
     w = block.conv.weight.detach().double()
     bn = block.bn
+    assert bn.running_var is not None and bn.running_mean is not None
     gamma = bn.weight.detach().double()
     std = torch.sqrt(bn.running_var.detach().double() + bn.eps)
     factor = gamma / std

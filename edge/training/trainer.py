@@ -196,7 +196,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     log.info(
         "training on %d images (%s), validating on %d",
         len(labels),
-        dict(zip(LABELS, counts.tolist())),
+        dict(zip(LABELS, counts.tolist(), strict=True)),
         len(val_set) if val_set else 0,
     )
 
@@ -204,7 +204,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     if cfg.init_checkpoint:
         model.load_state_dict(load_model(Path(cfg.init_checkpoint), device).state_dict())
     if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     optimizer = torch.optim.SGD(
