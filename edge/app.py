@@ -128,7 +128,7 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
     describe = f"{source.name} | {detector.name} | {info.path.name} on {info.delegate}"
     return Pipeline(
         source,
-        Analyzer(detector, classifier, config.faces.max_faces),
+        Analyzer(detector, classifier, config.faces.max_faces, config.faces.detect_every),
         DecisionSmoother(config.smoothing),
         sinks,
         notifier,

@@ -91,6 +91,7 @@ def run_benchmark(
     model: Path | None = None,
     process_start: float | None = None,
     warmup: int = 10,
+    detect_every: int = 1,
 ) -> BenchResult:
     """Run the pipeline unpaced and measure it.
 
@@ -102,6 +103,7 @@ def run_benchmark(
         model: Model file (default: the shipped one).
         process_start: ``time.monotonic()`` at process start, for the start-up time.
         warmup: Frames processed before measuring.
+        detect_every: Run the face detector every N frames.
     """
     from edge.classifier import ExpressionClassifier
     from edge.config import DEFAULT_MODEL
@@ -116,7 +118,7 @@ def run_benchmark(
     started = process_start if process_start is not None else time.monotonic()
     source: Any = DemoSource(fps=0) if source_spec == "demo" else VideoFileSource(Path(source_spec), loop=True)
     classifier = ExpressionClassifier(model or DEFAULT_MODEL, num_threads=threads, delegate=delegate)
-    analyzer = Analyzer(make_detector("blazeface"), classifier)
+    analyzer = Analyzer(make_detector("blazeface"), classifier, detect_every=detect_every)
     sink = JsonLogSink(LineWriter(Path(os.devnull), max_bytes=1 << 62), every=1, summary_interval=1e9)
     pipeline = Pipeline(source, analyzer, DecisionSmoother(), [sink])
 

@@ -50,6 +50,7 @@ class FacesConfig:
     min_size: int = 40
     threshold: float = 0.6
     max_faces: int = 5
+    detect_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "faces.min_size": (8, 4096),
     "faces.threshold": (0.05, 0.99),
     "faces.max_faces": (1, 50),
+    "faces.detect_every": (1, 30),
     "smoothing.time_constant": (0.0, 30.0),
     "smoothing.switch_after": (0.0, 30.0),
     "smoothing.unsure_threshold": (0.0, 1.0),

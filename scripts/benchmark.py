@@ -30,13 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="classifier threads")
     p.add_argument("--delegate", default="cpu", choices=("auto", "cpu", "edgetpu"))
     p.add_argument("--model", type=Path)
+    p.add_argument("--detect-every", type=int, default=1, help="run the face detector every N frames")
     p.add_argument("--make-clip", type=Path, help="first write a 10 s 640x480 clip of the demo animation here")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     if args.make_clip:
         args.make_clip.parent.mkdir(parents=True, exist_ok=True)
         make_clip(args.make_clip)
-    result = run_benchmark(args.source, args.frames, args.threads, args.delegate, args.model, PROCESS_START)
+    result = run_benchmark(
+        args.source, args.frames, args.threads, args.delegate, args.model, PROCESS_START, detect_every=args.detect_every
+    )
     print(result.markdown())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

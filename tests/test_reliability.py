@@ -473,3 +473,25 @@ def test_no_network_listener_by_default(tmp_path):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_detect_every_reuses_boxes_and_redetects_when_nobody_was_found():
+    calls = []
+
+    class CountingDetector(FixedDetector):
+        def detect(self, gray):
+            calls.append(1)
+            return super().detect(gray)
+
+    analyzer = Analyzer(CountingDetector(), ConstClassifier(), detect_every=3)
+    face = Frame(np.full((120, 160), 128, np.uint8), 0, 0.0)
+    empty = Frame(np.zeros((120, 160), np.uint8), 0, 0.0)
+    for _ in range(6):
+        assert len(analyzer.analyze(face, {})) == 1
+    assert len(calls) == 2  # frames 0 and 3
+    for _ in range(3):
+        analyzer.analyze(empty, {})  # first one still reuses the box from frame 3... then nobody
+    calls.clear()
+    analyzer.analyze(empty, {})
+    analyzer.analyze(empty, {})
+    assert len(calls) == 2  # with no face found, every frame is searched
