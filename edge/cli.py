@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     service = sub.add_parser("service", help="systemd service information")
     service.add_argument("action", choices=("status",))
     service.set_defaults(func=cmd_service)
+
+    from edge.fleet import register_commands as register_fleet
+
+    register_fleet(sub)
     return parser
 
 

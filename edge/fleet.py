@@ -1,0 +1,293 @@
+"""``emojify fleet``: a live table of the kiosks that publish to an MQTT broker.
+
+Subscribes to ``emojify/+/status`` and ``emojify/+/summary`` (both retained, so the table fills
+as soon as the subscription is made) and prints one row per device: online or offline, when it
+was last heard of, its frame rate and the emotion counts of its last summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edge.config import MqttConfig
+from edge.errors import EmojifyError
+from edge.labels import LABELS
+
+log = logging.getLogger(__name__)
+
+PASSWORD_ENV = "EMOJIFY_MQTT_PASSWORD"
+_ABBREV = {
+    "angry": "ang",
+    "disgust": "dis",
+    "fear": "fea",
+    "happy": "hap",
+    "sad": "sad",
+    "surprise": "sur",
+    "neutral": "neu",
+}
+
+
+@dataclass
+class DeviceRow:
+    """What the fleet view knows about one device."""
+
+    device: str
+    online: bool | None = None
+    last_seen: float | None = None  # epoch seconds
+    hostname: str = ""
+    version: str = ""
+    model: str = ""
+    fps: float | None = None
+    dropped: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _epoch(ts: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 time stamp, or None."""
+    if not isinstance(ts, str):
+        return None
+    try:
+        return datetime.fromisoformat(ts).timestamp()
+    except ValueError:
+        return None
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m ago"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h ago"
+    return f"{seconds / 86400:.1f}d ago"
+
+
+class FleetView:
+    """Devices seen on ``emojify/+/status`` and ``emojify/+/summary`` (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._devices: dict[str, DeviceRow] = {}
+
+    def update(self, topic: str, payload: bytes, retained: bool = False, received: float | None = None) -> None:
+        """Take one message into the table.
+
+        Args:
+            topic: ``emojify/<device>/status`` or ``emojify/<device>/summary``; others are ignored.
+            payload: The JSON payload; an empty one (a cleared retained message) forgets the device.
+            retained: The broker replayed a stored message: its time is the payload's ``ts``, not now.
+            received: Arrival time (epoch seconds; default now).
+        """
+        parts = topic.split("/")
+        if len(parts) != 3 or parts[2] not in ("status", "summary"):
+            return
+        device, kind = parts[1], parts[2]
+        received = time.time() if received is None else received
+        with self._lock:
+            if not payload:
+                self._devices.pop(device, None)
+                return
+            try:
+                data = json.loads(payload)
+            except (ValueError, UnicodeDecodeError):
+                log.debug("not JSON on %s: %r", topic, payload[:80])
+                return
+            if not isinstance(data, dict):
+                return
+            row = self._devices.setdefault(device, DeviceRow(device))
+            seen = _epoch(data.get("ts")) or (None if retained else received)
+            if seen is not None:
+                row.last_seen = max(row.last_seen or 0.0, seen)
+            if kind == "status":
+                row.online = data.get("state") == "online"
+                for name in ("hostname", "version", "model"):
+                    if isinstance(data.get(name), str):
+                        setattr(row, name, data[name])
+            else:
+                fps = data.get("fps")
+                row.fps = float(fps) if isinstance(fps, int | float) else None
+                counts = data.get("counts")
+                row.counts = (
+                    {k: int(v) for k, v in counts.items() if isinstance(v, int)} if isinstance(counts, dict) else {}
+                )
+                dropped = data.get("dropped")
+                row.dropped = int(dropped) if isinstance(dropped, int) else 0
+
+    def rows(self) -> list[DeviceRow]:
+        """A copy of the rows, sorted by device id."""
+        with self._lock:
+            return [DeviceRow(**vars(row)) for _, row in sorted(self._devices.items())]
+
+    def render(self, now: float | None = None) -> str:
+        """The table as text (one header line, one line per device)."""
+        now = time.time() if now is None else now
+        header = ["DEVICE", "HOST", "STATUS", "LAST SEEN", "FPS", "DROP", *(_ABBREV.get(x, x[:3]) for x in LABELS)]
+        lines = [header]
+        for row in self.rows():
+            status = "online" if row.online else "offline" if row.online is False else "?"
+            lines.append(
+                [
+                    row.device,
+                    row.hostname or "-",
+                    status,
+                    _age(now - row.last_seen) if row.last_seen else "-",
+                    f"{row.fps:.1f}" if row.fps is not None else "-",
+                    str(row.dropped),
+                    *(str(row.counts.get(label, 0)) if row.counts else "-" for label in LABELS),
+                ]
+            )
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        text = [
+            "  ".join(
+                cell.ljust(w) if i < 4 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+            for line in lines
+        ]
+        if len(lines) == 1:
+            text.append("(no devices yet)")
+        return "\n".join(text)
+
+
+class FleetMonitor:
+    """An MQTT subscriber that feeds a :class:`FleetView`.
+
+    Args:
+        config: The ``[mqtt]`` settings (url, username, password, ca_file).
+        client_factory: Makes the MQTT client from a client id (default: paho); for tests.
+
+    Raises:
+        ConfigError: paho-mqtt is missing, or a bad ``mqtt.url`` or ``mqtt.ca_file``.
+    """
+
+    def __init__(self, config: MqttConfig, client_factory: Callable[[str], Any] | None = None) -> None:
+        from edge.sinks.mqtt import TOPIC_ROOT, configure_client, on_paho_log, paho_client, parse_url, require_paho
+
+        self.address = parse_url(config.url, config.ca_file)
+        if client_factory is None:
+            require_paho()
+            client_factory = paho_client
+        self.view = FleetView()
+        self._ca_file = config.ca_file
+        self.connected = threading.Event()
+        self.error = ""
+        self._topics = [(f"{TOPIC_ROOT}/+/status", 1), (f"{TOPIC_ROOT}/+/summary", 1)]
+        self._client = client_factory(f"emojify-fleet-{uuid.uuid4().hex[:8]}")
+        configure_client(self._client, self.address, config)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.suppress_exceptions = True
+        self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_log = on_paho_log
+
+    def start(self) -> None:
+        """Connect and subscribe in paho's network thread."""
+        self._client.connect_async(self.address.host, self.address.port, 30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: Any, _userdata: Any, _flags: Any, reason_code: Any, _properties: Any) -> None:
+        if getattr(reason_code, "is_failure", False):
+            self.error = f"{self.address} refused the connection: {reason_code}"
+            return
+        self.error = ""
+        client.subscribe(self._topics)
+        self.connected.set()
+
+    def _on_connect_fail(self, _client: Any, _userdata: Any) -> None:
+        from edge.sinks.mqtt import probe
+
+        if not self.error.startswith("cannot reach"):
+            why = probe(self.address, self._ca_file)
+            self.error = f"cannot reach {self.address}" + (f" ({why})" if why else "")
+
+    def _on_disconnect(self, _client: Any, _userdata: Any, _flags: Any, reason_code: Any, _properties: Any) -> None:
+        self.connected.clear()
+        if not self.error:  # keep a refusal's reason
+            self.error = f"disconnected from {self.address} ({reason_code})"
+
+    def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
+        self.view.update(message.topic, message.payload, bool(message.retain))
+
+
+def _heading(monitor: FleetMonitor) -> str:
+    rows = monitor.view.rows()
+    online = sum(1 for row in rows if row.online)
+    state = "connected" if monitor.connected.is_set() else monitor.error or "connecting"
+    return (
+        f"emojify fleet  {monitor.address}  {state}  {len(rows)} devices, {online} online  {time.strftime('%H:%M:%S')}"
+    )
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    """Show the fleet table: live (every ``--interval`` s), or once after ``--duration`` s."""
+    from edge.config import load_config
+
+    overrides = {
+        "mqtt": {
+            "url": args.mqtt,
+            "username": args.username,
+            "password": args.password or os.environ.get(PASSWORD_ENV) or None,
+            "ca_file": args.ca_file,
+        }
+    }
+    config = load_config(args.config, overrides).mqtt
+    if not config.url:
+        raise EmojifyError("no broker given: use --mqtt mqtt://HOST:PORT or set mqtt.url in the config file")
+    monitor = FleetMonitor(config)
+    monitor.start()
+    once = args.once or args.duration is not None
+    try:
+        if once:
+            deadline = time.monotonic() + (args.duration if args.duration is not None else 3.0)
+            while time.monotonic() < deadline:
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            if not monitor.connected.is_set() and not monitor.view.rows():
+                raise EmojifyError(
+                    f"{monitor.error or f'no connection to {monitor.address}'}; check --mqtt, --ca-file, the user "
+                    "name and password, and that the broker runs (systemctl status mosquitto)"
+                )
+            print(_heading(monitor))
+            print(monitor.view.render())
+            return 0
+        clear = sys.stdout.isatty()
+        while True:
+            text = _heading(monitor) + "\n" + monitor.view.render()
+            print(("\x1b[H\x1b[2J" + text) if clear else text + "\n", flush=True)
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        monitor.stop()
+
+
+def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``fleet`` sub-command to the ``emojify`` parser's sub-parsers."""
+    fleet = subparsers.add_parser("fleet", help="live table of the kiosks publishing to an MQTT broker")
+    fleet.add_argument("--config", type=Path, help="TOML config file for mqtt.url and credentials")
+    fleet.add_argument("--mqtt", help="broker: mqtt://HOST:PORT or mqtts://HOST:PORT (default: mqtt.url)")
+    fleet.add_argument("--username", help="broker user name (default: mqtt.username)")
+    fleet.add_argument("--password", help=f"broker password (better: the {PASSWORD_ENV} environment variable)")
+    fleet.add_argument("--ca-file", help="CA certificate for TLS (default: mqtt.ca_file)")
+    fleet.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default 2)")
+    fleet.add_argument("--once", action="store_true", help="print the table once (after 3 s, or --duration) and exit")
+    fleet.add_argument("--duration", type=float, help="collect for S seconds, print the table once and exit")
+    fleet.set_defaults(func=cmd_fleet)
