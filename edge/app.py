@@ -46,7 +46,12 @@ def choose_display(mode: str) -> str:
 
 
 def build_sinks(
-    config: Config, display: str, model_name: str, log_path: Path | None, requested: str = "auto"
+    config: Config,
+    display: str,
+    model_name: str,
+    log_path: Path | None,
+    requested: str = "auto",
+    source_name: str = "",
 ) -> list[Sink]:
     """The sinks for this run: the kiosk when there is a display, else JSON lines.
 
@@ -80,7 +85,9 @@ def build_sinks(
     if config.mqtt.url:
         from edge.sinks.mqtt import MqttSink
 
-        sinks.append(MqttSink(config.mqtt, config.log.summary_interval))
+        sinks.append(
+            MqttSink(config.mqtt, config.log.summary_interval, info={"model": model_name, "source": source_name})
+        )
     return sinks
 
 
@@ -124,7 +131,9 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
         source = ReconnectingSource(source, wait_at_start=supervised)
     log_path = resolve_log_path(config.log.path)
     info = classifier.info
-    sinks = build_sinks(config, display, f"{info.path.name} ({info.delegate})", log_path, config.display.mode)
+    sinks = build_sinks(
+        config, display, f"{info.path.name} ({info.delegate})", log_path, config.display.mode, source.name
+    )
     describe = f"{source.name} | {detector.name} | {info.path.name} on {info.delegate}"
     return Pipeline(
         source,
