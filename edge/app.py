@@ -116,7 +116,7 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
     from edge.sources.factory import make_source
     from edge.sources.reconnect import ReconnectingSource
 
-    classifier = ExpressionClassifier(resolve_path(config.model.path), config.model.threads, config.model.delegate)
+    classifier = ExpressionClassifier(model_path(config), config.model.threads, config.model.delegate)
     detector = make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)
     source = make_source(
         config.camera.source,
@@ -143,6 +143,23 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
         notifier,
         describe,
     )
+
+
+def model_path(config: Config) -> Path:
+    """The model to run: the config's, or the personalised one activated by ``emojify model use``.
+
+    A personalised model is used only while the config names the default (shipped) model, so an
+    explicit ``model.path`` or ``--model`` always wins.
+    """
+    from edge.config import DEFAULT_STATE_DIR, ModelConfig
+    from edge.personalize.registry import active_model_path
+
+    if config.model.path == ModelConfig().path:
+        active = active_model_path(DEFAULT_STATE_DIR)
+        if active is not None:
+            log.info("using the personalised model %s (emojify model rollback returns to the shipped one)", active)
+            return active
+    return resolve_path(config.model.path)
 
 
 def resolve_log_path(value: str) -> Path | None:

@@ -158,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     service.set_defaults(func=cmd_service)
 
     from edge.fleet import register_commands as register_fleet
+    from edge.personalize.cli import register_commands as register_personalize
 
+    register_personalize(sub)
     register_fleet(sub)
     return parser
 

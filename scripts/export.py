@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.labels import LABELS, write_labels
+from edge.personalize.head import embed_feature_moments
 from edge.training.calibration import cross_fitted_accuracy, fit_logit_offsets
 from edge.training.export import export_int8
 from edge.training.trainer import cached_arrays, load_model, predict_logits, save_checkpoint
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         print("logit offsets:", dict(zip(LABELS, np.round(offsets, 3).tolist(), strict=True)))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     tflite = args.out_dir / f"{args.name}_int8.tflite"
-    size = export_int8(model, calib.pixels[pick], tflite, offsets)
+    export_int8(model, calib.pixels[pick], tflite, offsets)
+    # General-face feature statistics let `emojify personalize` keep general accuracy on the Pi.
+    embed_feature_moments(tflite, calib.pixels[pick])
+    size = tflite.stat().st_size
     if offsets is not None:
         with torch.no_grad():
             model.classifier.bias += torch.from_numpy(offsets).float()

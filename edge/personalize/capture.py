@@ -1,0 +1,457 @@
+"""``emojify capture``: a guided session that stores a person's face crops for personalisation.
+
+This is the only code in the project that writes face images. A session asks for consent
+first, then for each emotion shows the target emoji ("make this face"), counts down and takes
+``per_emotion`` crops at intervals while suggesting small pose changes. Each crop goes through
+the live app's path exactly: the configured face detector on the grey frame, the largest face,
+:func:`edge.preprocess.face_to_model_pixels`. Crops are written as 48x48 grey PNGs to::
+
+    <state>/dataset/<person>/<emotion>/<timestamp>-<n>.png
+
+the layout :mod:`edge.datasets` reads, and stay there until ``emojify capture --delete``.
+
+The screen is behind the :class:`CaptureUI` protocol: :class:`ConsoleCaptureUI` (stdout/stdin)
+here and :class:`edge.personalize.capture_ui.KioskCaptureUI` (pygame) for the kiosk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import cv2
+import numpy as np
+
+from edge.errors import ConfigError, EmojifyError
+from edge.labels import EMOJI, LABELS, label_for_name
+from edge.preprocess import INPUT_SIZE, face_to_model_pixels
+from edge.sources import CameraLostError
+from edge.types import FaceBox, Frame
+
+log = logging.getLogger(__name__)
+
+DATASET_DIR = "dataset"
+DEFAULT_PERSON = "me"
+DEFAULT_PER_EMOTION = 20
+DEFAULT_INTERVAL = 0.5
+DEFAULT_COUNTDOWN = 3
+
+CONSENT_TEXT = (
+    "Teach it your face.\n"
+    "This kiosk will take photos of your face while you make each expression, to adapt the "
+    "expression model to you.\n"
+    "Photos of your face are stored on this device only until you delete them "
+    "('emojify capture --delete'). They are never uploaded.\n"
+    "A red REC sign shows whenever photos are being taken."
+)
+
+#: Pose suggestions cycled through while recording, so the crops are not all the same.
+POSE_HINTS: tuple[str, ...] = (
+    "look straight at the camera",
+    "turn your head a little to the left",
+    "turn your head a little to the right",
+    "tilt your head a little",
+    "chin up a little",
+    "chin down a little",
+    "lean a little closer",
+    "lean back a little",
+)
+
+#: What the screen asks for each emotion.
+PROMPTS: dict[str, str] = {
+    "angry": "Look angry",
+    "disgust": "Look disgusted",
+    "fear": "Look scared",
+    "happy": "Smile!",
+    "sad": "Look sad",
+    "surprise": "Look surprised",
+    "neutral": "Relax: a neutral face",
+}
+
+_PERSON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class CaptureCancelled(EmojifyError):
+    """The person declined consent or stopped the session."""
+
+
+def check_person(name: str) -> str:
+    """Validate a person name, which becomes a folder name.
+
+    Raises:
+        ConfigError: Not a simple name, or a name the data loader would read as an emotion.
+    """
+    if not _PERSON.fullmatch(name) or name in (".", ".."):
+        raise ConfigError(
+            f"person name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if label_for_name(name) is not None:
+        raise ConfigError(f"person name {name!r} is also an emotion name; choose another one")
+    return name
+
+
+def parse_emotions(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Emotions to capture from ``"happy,sad"`` (aliases accepted); ``None`` means all, in label order.
+
+    Raises:
+        ConfigError: An unknown emotion.
+    """
+    if text is None:
+        return LABELS
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    chosen: list[str] = []
+    for part in parts:
+        if not part.strip():
+            continue
+        label = label_for_name(part)
+        if label is None:
+            raise ConfigError(f"unknown emotion {part.strip()!r}; choose from {', '.join(LABELS)}")
+        if label not in chosen:
+            chosen.append(label)
+    if not chosen:
+        raise ConfigError(f"no emotions given; choose from {', '.join(LABELS)}")
+    return tuple(chosen)
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """What a session captures.
+
+    Attributes:
+        person: Folder name for this person's captures.
+        per_emotion: Crops per emotion.
+        interval: Seconds (of frame time) between two crops of the same emotion.
+        emotions: Emotions to capture, in order.
+        countdown: Seconds counted down before each emotion is recorded.
+        max_wait: Seconds of frames without getting the next crop (no face) before an emotion is skipped.
+    """
+
+    person: str = DEFAULT_PERSON
+    per_emotion: int = DEFAULT_PER_EMOTION
+    interval: float = DEFAULT_INTERVAL
+    emotions: tuple[str, ...] = LABELS
+    countdown: int = DEFAULT_COUNTDOWN
+    max_wait: float = 20.0
+
+    def __post_init__(self) -> None:
+        check_person(self.person)
+        if not 1 <= self.per_emotion <= 1000:
+            raise ConfigError(f"--per-emotion {self.per_emotion} must be 1-1000")
+        if not 0.0 <= self.interval <= 60.0:
+            raise ConfigError(f"--interval {self.interval} must be 0-60 seconds")
+        if self.countdown < 0 or self.max_wait <= 0:
+            raise ConfigError("countdown must be >= 0 and max_wait > 0")
+        parse_emotions(self.emotions)
+
+
+class CaptureUI(Protocol):
+    """What a capture session shows; every method also lets the person cancel."""
+
+    def open(self) -> None:
+        """Acquire the screen. Raise :class:`edge.errors.EmojifyError` with a fix when impossible."""
+        ...
+
+    def ask_consent(self, text: str) -> bool:
+        """Show the consent text and wait; True when the person agrees, False when not."""
+        ...
+
+    def show_target(self, emotion: str, step: int, steps: int, seconds_left: int) -> None:
+        """Show the emoji to imitate and the countdown (``seconds_left`` 0: recording starts)."""
+        ...
+
+    def show_recording(
+        self, emotion: str, taken: int, wanted: int, hint: str, frame: Frame | None, box: FaceBox | None
+    ) -> None:
+        """Show that photos are being taken (recording indicator), the progress and a pose hint."""
+        ...
+
+    def show_message(self, text: str) -> None:
+        """Show a short status message (skipped emotion, end of session)."""
+        ...
+
+    def cancelled(self) -> bool:
+        """True once the person asked to stop (Esc/q, window closed, Ctrl-C)."""
+        ...
+
+    def close(self) -> None:
+        """Release the screen; safe to call twice."""
+        ...
+
+
+class ConsoleCaptureUI:
+    """The headless session: prompts on stdout, answers on stdin.
+
+    Args:
+        assume_yes: Consent was given on the command line (``--yes``): do not ask.
+        out: Where prompts go (standard output).
+        inp: Where answers come from (standard input).
+    """
+
+    def __init__(self, assume_yes: bool = False, out: TextIO | None = None, inp: TextIO | None = None) -> None:
+        self._yes = assume_yes
+        self._out = out or sys.stdout
+        self._in = inp or sys.stdin
+        self._last: tuple[str, int] | None = None
+
+    def _say(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    def open(self) -> None:
+        """Nothing to acquire."""
+
+    def ask_consent(self, text: str) -> bool:
+        """Print the text; accept with ``--yes`` or a typed ``y``/``yes``."""
+        self._say(text)
+        if self._yes:
+            self._say("Consent given with --yes.")
+            return True
+        self._out.write("Do you agree? Type yes to start: ")
+        self._out.flush()
+        answer = self._in.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    def show_target(self, emotion: str, step: int, steps: int, seconds_left: int) -> None:
+        """Print the emotion once, then the countdown numbers."""
+        if self._last != (emotion, step):
+            self._last = (emotion, step)
+            self._say(f"[{step}/{steps}] {EMOJI[emotion]}  {PROMPTS[emotion]} (make this face)")
+        self._say(f"  {seconds_left}…" if seconds_left > 0 else "  ● REC  recording…")
+
+    def show_recording(
+        self, emotion: str, taken: int, wanted: int, hint: str, frame: Frame | None, box: FaceBox | None
+    ) -> None:
+        """Print a line for every crop taken."""
+        if frame is not None and taken > 0 and box is not None and self._last != (emotion, -taken):
+            self._last = (emotion, -taken)
+            self._say(f"  ● REC  {emotion} {taken}/{wanted}  (next: {hint})")
+
+    def show_message(self, text: str) -> None:
+        """Print the message."""
+        self._say(text)
+
+    def cancelled(self) -> bool:
+        """The console stops with Ctrl-C only."""
+        return False
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class CaptureStore:
+    """The captured-face folders under ``<state>/dataset``.
+
+    Args:
+        state_dir: The state folder (``edge.config.DEFAULT_STATE_DIR`` by default in the CLI).
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.root = Path(state_dir) / DATASET_DIR
+
+    def person_dir(self, person: str) -> Path:
+        """``<state>/dataset/<person>``."""
+        return self.root / check_person(person)
+
+    def save(self, person: str, emotion: str, pixels: np.ndarray, stamp: str, n: int) -> Path:
+        """Write one 48x48 crop as ``<person>/<emotion>/<stamp>-<n>.png`` (readable by this user only).
+
+        Raises:
+            EmojifyError: The folder cannot be written.
+        """
+        if pixels.shape != (INPUT_SIZE, INPUT_SIZE) or pixels.dtype != np.uint8:
+            raise ValueError(f"crops must be {INPUT_SIZE}x{INPUT_SIZE} uint8, got {pixels.shape} {pixels.dtype}")
+        folder = self.person_dir(person) / emotion
+        path = folder / f"{stamp}-{n:03d}.png"
+        ok, encoded = cv2.imencode(".png", pixels)
+        if not ok:  # pragma: no cover - PNG encoding of a uint8 array does not fail
+            raise EmojifyError(f"could not encode the crop for {path}")
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for part in (self.root / person, folder):
+                part.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(encoded.tobytes())
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise EmojifyError(f"cannot write face images to {folder} ({exc}); give a writable --state-dir") from None
+        return path
+
+    def files(self, person: str | None = None) -> list[Path]:
+        """Every stored capture image (of one person, or of everyone)."""
+        base = self.person_dir(person) if person else self.root
+        if not base.is_dir():
+            return []
+        return sorted(p for p in base.rglob("*.png") if p.is_file())
+
+    def persons(self) -> list[str]:
+        """Names of the people with captures."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def delete(self, person: str | None = None) -> int:
+        """Remove the captures of ``person`` (everyone when ``None``); returns the number of images removed.
+
+        Only the capture folders are removed (``<state>/dataset/<person>``, and ``<state>/dataset``
+        when it is left empty); models made from them are not touched.
+
+        Raises:
+            EmojifyError: A folder cannot be removed.
+        """
+        count = len(self.files(person))
+        targets = [self.person_dir(person)] if person else [self.root / name for name in self.persons()]
+        try:
+            for folder in targets:
+                if folder.is_dir():
+                    shutil.rmtree(folder)
+            if self.root.is_dir() and not any(self.root.iterdir()):
+                self.root.rmdir()
+        except OSError as exc:
+            raise EmojifyError(f"cannot delete {self.root} ({exc}); run as the user who captured") from None
+        log.info("deleted %d capture image(s) of %s", count, person or "everyone")
+        return count
+
+
+@dataclass
+class CaptureResult:
+    """What a session stored.
+
+    Attributes:
+        saved: Files written, per emotion.
+        skipped: Emotions given up on (no face for too long).
+        cancelled: The person stopped the session.
+        ended: The source ran out of frames.
+    """
+
+    saved: dict[str, list[Path]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    ended: bool = False
+
+    @property
+    def total(self) -> int:
+        """Number of images written."""
+        return sum(len(files) for files in self.saved.values())
+
+
+def largest_face_crop(detector: object, gray: np.ndarray) -> tuple[FaceBox, np.ndarray] | None:
+    """The live app's crop of the largest face in a grey frame, or ``None`` when there is no face."""
+    faces = detector.detect(gray)  # type: ignore[attr-defined]
+    if not faces:
+        return None
+    box = faces[0]
+    return box, face_to_model_pixels(gray, box.as_tuple())
+
+
+def run_capture(
+    source: object,
+    detector: object,
+    ui: CaptureUI,
+    store: CaptureStore,
+    settings: CaptureSettings,
+    *,
+    now: Callable[[], datetime] = datetime.now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CaptureResult:
+    """Run a guided capture session.
+
+    Args:
+        source: An opened :class:`edge.sources.Source`.
+        detector: A :class:`edge.faces.FaceDetector` (the app's detector).
+        ui: Where the session is shown.
+        store: Where crops are written.
+        settings: What to capture.
+        now: Wall clock for the file names (injectable for tests).
+        sleep: Sleep for the countdown (injectable for tests).
+
+    Returns:
+        What was stored.
+
+    Raises:
+        CaptureCancelled: The person did not give consent (nothing is stored).
+    """
+    if not ui.ask_consent(CONSENT_TEXT):
+        raise CaptureCancelled("no consent given: nothing was captured")
+    stamp = now().strftime("%Y%m%d-%H%M%S")
+    result = CaptureResult()
+    steps = len(settings.emotions)
+    for step, emotion in enumerate(settings.emotions, 1):
+        for left in range(settings.countdown, 0, -1):
+            ui.show_target(emotion, step, steps, left)
+            for _ in range(10):
+                if ui.cancelled():
+                    result.cancelled = True
+                    return result
+                sleep(0.1)
+        ui.show_target(emotion, step, steps, 0)
+        files = _record(source, detector, ui, store, settings, emotion, stamp, result)
+        result.saved[emotion] = files
+        if result.cancelled or result.ended:
+            break
+    summary = f"Saved {result.total} photos of {settings.person} in {store.person_dir(settings.person)}."
+    if result.skipped:
+        summary += f" Skipped (no face): {', '.join(result.skipped)}."
+    ui.show_message(summary)
+    log.info("capture: %s", summary)
+    return result
+
+
+def _record(
+    source: object,
+    detector: object,
+    ui: CaptureUI,
+    store: CaptureStore,
+    settings: CaptureSettings,
+    emotion: str,
+    stamp: str,
+    result: CaptureResult,
+) -> list[Path]:
+    files: list[Path] = []
+    last_shot: float | None = None
+    last_progress: float | None = None
+    hint = POSE_HINTS[0]
+    ui.show_recording(emotion, 0, settings.per_emotion, hint, None, None)
+    while len(files) < settings.per_emotion:
+        if ui.cancelled():
+            result.cancelled = True
+            break
+        try:
+            frame: Frame | None = source.read()  # type: ignore[attr-defined]
+        except CameraLostError as exc:
+            raise EmojifyError(
+                f"the camera stopped during capture ({exc}); {len(files)} {emotion} photo(s) were kept, "
+                "check the camera and run emojify capture again"
+            ) from None
+        if frame is None:
+            result.ended = True
+            log.warning("capture: the source ended after %d of %d %s photos", len(files), settings.per_emotion, emotion)
+            break
+        ts = float(frame.timestamp)
+        if last_progress is None:
+            last_progress = ts
+        found = largest_face_crop(detector, frame.gray)
+        box = found[0] if found else None
+        if found is not None and (last_shot is None or ts - last_shot >= settings.interval):
+            files.append(store.save(settings.person, emotion, found[1], stamp, len(files)))
+            last_shot = last_progress = ts
+            hint = POSE_HINTS[len(files) % len(POSE_HINTS)]
+        elif ts - last_progress > settings.max_wait:
+            result.skipped.append(emotion)
+            ui.show_message(f"No face seen for {settings.max_wait:.0f} s: skipping {emotion}.")
+            break
+        ui.show_recording(emotion, len(files), settings.per_emotion, hint, frame, box)
+    return files

@@ -1,0 +1,339 @@
+"""Which expression model is active: the shipped one or a personalised one, kept across reboots.
+
+State lives in ``<state>/active_model.json``::
+
+    {"version": 1, "active": "/var/lib/emojify/models/emotion_personal_20250101-120000.tflite",
+     "history": [null, "/var/lib/emojify/models/emotion_personal_20241224-090000.tflite"],
+     "updated": "2025-01-01T12:00:00+00:00"}
+
+``active`` is ``null`` for the shipped model; ``history`` lists the earlier active models, oldest
+first (``null`` = the shipped one). Every change is written to a temporary file in the same
+folder, flushed to disk (fsync) and renamed over the old file (``os.replace``), so after a crash
+or power cut the file is either the old or the new version, never half of each.
+
+The app asks :func:`active_model_path` once at start when its configured model is the default:
+a missing state file means the shipped model; a broken state file or a missing model file also
+means the shipped model, with one WARNING, so a bad personalisation can never stop the kiosk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from edge.errors import EmojifyError, ModelError
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "active_model.json"
+MODELS_DIR = "models"
+#: Prefix of the models ``emojify personalize`` writes into ``<state>/models``.
+PERSONAL_PREFIX = "emotion_personal_"
+#: Word accepted by ``emojify model use`` for the shipped model.
+SHIPPED = "shipped"
+#: History entries kept (older ones are forgotten, the files stay).
+MAX_HISTORY = 20
+_VERSION = 1
+
+
+class RegistryError(EmojifyError):
+    """The active-model state cannot be changed; the message says why and what to do."""
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a torn one.
+
+    The bytes go to a temporary file in the same folder, are fsynced, and the file is renamed
+    over ``path`` with :func:`os.replace`; the folder is fsynced too so the rename survives a
+    power cut. A failure removes the temporary file and leaves ``path`` as it was.
+
+    Args:
+        path: The file to write.
+        data: Its new contents.
+        mode: Permission bits of the new file.
+
+    Raises:
+        OSError: The folder cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class ActiveState:
+    """The parsed state file.
+
+    Attributes:
+        active: The active personalised model, or ``None`` for the shipped model.
+        history: Earlier active models, oldest first (``None`` = shipped).
+    """
+
+    active: Path | None = None
+    history: tuple[Path | None, ...] = ()
+
+
+def state_file(state_dir: Path) -> Path:
+    """``<state>/active_model.json``."""
+    return Path(state_dir) / STATE_FILE
+
+
+def models_dir(state_dir: Path) -> Path:
+    """``<state>/models``, where personalised models are written."""
+    return Path(state_dir) / MODELS_DIR
+
+
+def new_model_path(state_dir: Path, now: datetime | None = None) -> Path:
+    """A fresh ``<state>/models/emotion_personal_<timestamp>.tflite`` that does not exist yet."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    folder = models_dir(state_dir)
+    path = folder / f"{PERSONAL_PREFIX}{stamp}.tflite"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{PERSONAL_PREFIX}{stamp}-{n}.tflite"
+    return path
+
+
+def _parse_entry(value: Any, where: Path) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{where}: model entries must be paths or null, got {value!r}")
+    return Path(value)
+
+
+def read_state(state_dir: Path) -> ActiveState:
+    """Read ``<state>/active_model.json``; a missing file is the shipped model with no history.
+
+    Raises:
+        ValueError: The file exists but is not a valid state file (truncated, hand-edited...).
+        OSError: The file exists but cannot be read.
+    """
+    path = state_file(state_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ActiveState()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or "active" not in data:
+        raise ValueError(f"{path}: not an active-model file (no 'active' entry)")
+    history = data.get("history", [])
+    if not isinstance(history, list):
+        raise ValueError(f"{path}: 'history' must be a list")
+    return ActiveState(_parse_entry(data["active"], path), tuple(_parse_entry(v, path) for v in history))
+
+
+def write_state(state_dir: Path, state: ActiveState) -> None:
+    """Write the state file atomically (see :func:`atomic_write_bytes`)."""
+    data = {
+        "version": _VERSION,
+        "active": str(state.active) if state.active is not None else None,
+        "history": [str(p) if p is not None else None for p in state.history[-MAX_HISTORY:]],
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    atomic_write_bytes(state_file(state_dir), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+def active_model_path(state_dir: Path) -> Path | None:
+    """The personalised model the app should use, or ``None`` for the shipped model.
+
+    Never raises: a broken or unreadable state file, or an active model file that is gone, logs
+    one WARNING and returns ``None`` so the app starts with the shipped model.
+
+    Args:
+        state_dir: The state folder (``edge.config.DEFAULT_STATE_DIR`` in the app).
+    """
+    try:
+        state = read_state(state_dir)
+    except (ValueError, OSError) as exc:
+        log.warning("ignoring the active-model setting, using the shipped model: %s", exc)
+        return None
+    if state.active is None:
+        return None
+    if not state.active.is_file():
+        log.warning(
+            "the active personalised model %s is missing; using the shipped model (emojify model rollback)",
+            state.active,
+        )
+        return None
+    return state.active
+
+
+def _check_model(path: Path) -> None:
+    """Refuse a file the app could not load, before it becomes the active model."""
+    from edge.classifier import ExpressionClassifier
+
+    if not path.is_file():
+        raise RegistryError(f"{path}: no such model file; see 'emojify model list'")
+    try:
+        ExpressionClassifier(path, num_threads=1, delegate="cpu")
+    except EmojifyError as exc:
+        raise RegistryError(f"{path}: not a usable expression model ({exc}); it was not activated") from None
+    except (RuntimeError, ValueError) as exc:
+        raise RegistryError(f"{path}: the runtime cannot load this model ({exc}); it was not activated") from None
+
+
+def _read_for_change(state_dir: Path) -> ActiveState:
+    try:
+        return read_state(state_dir)
+    except ValueError as exc:
+        log.warning("%s; starting a new one (history lost)", exc)
+        return ActiveState()
+    except OSError as exc:
+        raise RegistryError(f"cannot read {state_file(state_dir)} ({exc})") from None
+
+
+def _write_for_change(state_dir: Path, state: ActiveState) -> None:
+    try:
+        write_state(state_dir, state)
+    except OSError as exc:
+        raise RegistryError(
+            f"cannot write {state_file(state_dir)} ({exc}); run as the kiosk user or give --state-dir"
+        ) from None
+
+
+def use_model(state_dir: Path, model: Path | None, validate: bool = True) -> ActiveState:
+    """Make ``model`` the active model (``None``: the shipped one); the previous one goes to history.
+
+    Args:
+        state_dir: The state folder.
+        model: A ``.tflite`` file, or ``None`` for the shipped model.
+        validate: Load the model once first and refuse it when the app could not use it.
+
+    Returns:
+        The new state.
+
+    Raises:
+        RegistryError: The model is not usable or the state cannot be written.
+    """
+    target = Path(model).expanduser().resolve() if model is not None else None
+    if target is not None and validate:
+        _check_model(target)
+    state = _read_for_change(state_dir)
+    if state.active == target:
+        log.info("%s is already the active model", target or SHIPPED)
+        return state
+    new = ActiveState(target, (*state.history, state.active))
+    _write_for_change(state_dir, new)
+    log.info("active model: %s (was %s)", target or SHIPPED, state.active or SHIPPED)
+    return new
+
+
+def rollback(state_dir: Path) -> ActiveState:
+    """Go back to the previous active model; to the shipped model when there is no history.
+
+    History entries whose file has gone are skipped with a warning.
+
+    Returns:
+        The new state.
+
+    Raises:
+        RegistryError: The state cannot be written.
+    """
+    state = _read_for_change(state_dir)
+    history = list(state.history)
+    target: Path | None = None
+    while history:
+        candidate = history.pop()
+        if candidate is None or candidate.is_file():
+            target = candidate
+            break
+        log.warning("skipping %s in the model history: the file is gone", candidate)
+    new = ActiveState(target, tuple(history))
+    _write_for_change(state_dir, new)
+    log.info("rolled back to %s (was %s)", target or SHIPPED, state.active or SHIPPED)
+    return new
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model ``emojify model list`` shows.
+
+    Attributes:
+        path: The file.
+        active: It is the model the app uses.
+        shipped: It is the shipped model.
+        exists: The file is there.
+        info: The ``personalization`` metadata (empty for the shipped model or unreadable files).
+    """
+
+    path: Path
+    active: bool
+    shipped: bool
+    exists: bool
+    info: dict[str, Any]
+
+
+def _personal_info(path: Path) -> dict[str, Any]:
+    from edge.personalize.tflite_edit import PERSONALIZATION_KEY, read_metadata
+
+    try:
+        raw = read_metadata(path.read_bytes()).get(PERSONALIZATION_KEY)
+        value = json.loads(raw.decode("utf-8")) if raw else {}
+    except (OSError, ModelError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def list_models(state_dir: Path, shipped: Path) -> list[ModelEntry]:
+    """The shipped model, the personalised models in ``<state>/models`` and any other active one.
+
+    Args:
+        state_dir: The state folder.
+        shipped: The shipped model file.
+    """
+    active = active_model_path(state_dir)
+    shipped = Path(shipped).resolve()
+    paths: list[Path] = [shipped]
+    folder = models_dir(state_dir)
+    if folder.is_dir():
+        paths += sorted(p.resolve() for p in folder.glob("*.tflite") if p.is_file())
+    if active is not None and active.resolve() not in paths:
+        paths.append(active.resolve())
+    resolved_active = active.resolve() if active is not None else shipped
+    return [
+        ModelEntry(
+            path=p,
+            active=p == resolved_active,
+            shipped=p == shipped,
+            exists=p.is_file(),
+            info={} if p == shipped else _personal_info(p),
+        )
+        for p in paths
+    ]
