@@ -45,6 +45,26 @@ def write_fer_csv(path: Path, rows: list[tuple[int, np.ndarray, str]], gz: bool 
     return path
 
 
+def astronaut_video(path: Path, frames: int = 60, empty_tail: int = 0) -> Path:
+    """A replay clip: the demo astronaut drifting sideways (face about 130 px), 15 fps MJPG.
+
+    The last ``empty_tail`` frames show nobody.
+    """
+    skimage = pytest.importorskip("skimage")
+    photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 15.0, (640, 480))
+    assert writer.isOpened()
+    face = cv2.resize(photo[0:300, 80:380], (400, 400))
+    for i in range(frames):
+        canvas = np.full((480, 640, 3), 60, np.uint8)
+        if i < frames - empty_tail:
+            x = 60 + i * 3
+            canvas[40:440, x : x + 400] = face
+        writer.write(canvas)
+    writer.release()
+    return path
+
+
 @pytest.fixture
 def small_fer_csv(tmp_path: Path) -> Path:
     """14 training and 7 test rows of synthetic faces."""

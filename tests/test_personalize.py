@@ -40,24 +40,9 @@ from edge.personalize.tflite_edit import (
     replace_dense_head,
 )
 from edge.types import FaceBox, Frame
-from tests.conftest import synthetic_face, write_fer_csv
+from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def astronaut_video(path: Path, frames: int = 40) -> Path:
-    """A replay source: the demo astronaut drifting sideways, her face about 130 px (as in test_run_e2e)."""
-    skimage = pytest.importorskip("skimage")
-    photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (640, 480))
-    assert writer.isOpened()
-    for i in range(frames):
-        canvas = np.full((480, 640, 3), 60, np.uint8)
-        x = 60 + i * 3
-        canvas[40:440, x : x + 400] = cv2.resize(photo[0:300, 80:380], (400, 400))
-        writer.write(canvas)
-    writer.release()
-    return path
 
 
 def cli(argv: list[str]) -> int:

@@ -10,29 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from edge.labels import LABELS
+from tests.conftest import astronaut_video
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def astronaut_video(path: Path, frames: int = 60) -> Path:
-    skimage = pytest.importorskip("skimage")
-    photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (640, 480))
-    assert writer.isOpened()
-    for i in range(frames):
-        canvas = np.full((480, 640, 3), 60, np.uint8)
-        x = 60 + i * 3
-        canvas[40:440, x : x + 400] = cv2.resize(photo[0:300, 80:380], (400, 400))  # face about 130 px
-        if i >= frames - 30:
-            canvas[:] = 60  # nobody there for the last 2 s
-        writer.write(canvas)
-    writer.release()
-    return path
 
 
 def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 60):
@@ -47,7 +30,7 @@ def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
 
 @pytest.mark.slow
 def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
-    video = astronaut_video(tmp_path / "clip.avi")
+    video = astronaut_video(tmp_path / "clip.avi", frames=60, empty_tail=30)  # nobody for the last 2 s
     log = tmp_path / "log" / "expressions.jsonl"
     before = {p for p in tmp_path.rglob("*")}
     result = run_cli(
