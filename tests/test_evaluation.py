@@ -38,3 +38,33 @@ def test_perfect_predictions():
     m = metrics(y, y)
     assert m["accuracy"] == 1.0 and m["macro_f1"] == 1.0
     assert np.array_equal(np.array(m["confusion"]), np.eye(7, dtype=int) * 3)
+
+
+def test_evaluate_script_detect_faces_on_uncropped_photos(tmp_path, model_path):
+    """--detect-faces runs the app's detector and crop; an image without a face counts as wrong."""
+    import json
+    from pathlib import Path
+
+    import cv2
+    import pytest
+
+    import scripts.evaluate as evaluate
+
+    skimage = pytest.importorskip("skimage")
+    photo = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
+    (tmp_path / "data" / "happy").mkdir(parents=True)
+    (tmp_path / "data" / "sad").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "data" / "happy" / "astronaut.jpg"), photo)
+    cv2.imwrite(str(tmp_path / "data" / "sad" / "wall.png"), np.full((300, 400, 3), 120, np.uint8))
+    out = tmp_path / "r.json"
+    assert (
+        evaluate.main(
+            ["--data", str(tmp_path / "data"), "--model", str(model_path), "--detect-faces", "--json", str(out)]
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    assert result["n"] == 2 and result["no_face"] == 1
+    assert result["per_class"]["sad"]["recall"] == 0.0  # the face-less image is a miss
+    assert result["ms_per_face"] > 0
+    assert np.array(result["confusion"]).sum() == 1
