@@ -62,9 +62,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
     frames_left, seconds_left = args.max_frames, args.duration
+    running = config  # the last configuration that built a working pipeline
     try:
         while True:
-            pipeline = build_pipeline(config, choose_display(config.display.mode), notifier)
+            try:
+                pipeline = build_pipeline(config, choose_display(config.display.mode), notifier)
+                running = config
+            except EmojifyError as exc:
+                if config is running:
+                    raise
+                log.error("the reloaded configuration cannot start (%s); keeping the running one", exc)
+                config = running
+                continue
             current[:] = [pipeline]
             stats = pipeline.run(max_frames=frames_left, duration=seconds_left)
             log.info(

@@ -433,12 +433,22 @@ def test_cli_sends_stopping_on_sigterm_and_reloads_on_sighup(tmp_path):
         assert any("RELOADING=1" in m for _, m in reload_msgs)
         assert any(m.startswith("READY=1") for _, m in reload_msgs)  # running again on the old config
         assert proc.poll() is None
+        # a valid file whose model cannot load: refused at build time, the old pipeline comes back
+        config.write_text(
+            config.read_text()
+            .replace("[faces]\nmin_size = 'x'\n", "")
+            .replace('delegate = "cpu"', 'delegate = "cpu"\npath = "missing.tflite"')
+        )
+        proc.send_signal(signal.SIGHUP)
+        second = _drain(sock, time.monotonic() + 2.5)
+        assert any(m.startswith("READY=1") for _, m in second) and proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=5)
         end = _drain(sock, time.monotonic() + 0.3)
         assert any("STOPPING=1" in m for _, m in end)
         err = proc.stderr.read()
         assert "configuration not reloaded" in err and "min_size" in err and "Traceback" not in err
+        assert "cannot start" in err and "missing.tflite" in err
         assert proc.returncode == 0
     finally:
         proc.kill()
