@@ -161,7 +161,9 @@ def confusion_png(cm: np.ndarray, path: Path, title: str = "") -> None:
     norm = np.divide(cm, rows, out=np.zeros(cm.shape, np.float64), where=rows > 0)
     font = cv2.FONT_HERSHEY_SIMPLEX
     if title:
-        cv2.putText(img, title, (10, 25), font, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+        (width, _), _ = cv2.getTextSize(title, font, 0.6, 1)
+        scale = 0.6 * min(1.0, (size_w - 20) / max(width, 1))  # shrink long titles to fit
+        cv2.putText(img, title, (10, 25), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
     for i in range(NUM_CLASSES):
         for j in range(NUM_CLASSES):
             shade = int(255 - 200 * norm[i, j])
