@@ -63,9 +63,9 @@ def _as_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     if np.issubdtype(image.dtype, np.floating):
-        finite = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+        finite = np.clip(np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0), 0.0, 255.0)
         if finite.size and float(finite.max()) <= 1.0:
-            finite = finite * 255.0
+            finite = finite * 255.0  # floats in [0, 1]
         return np.clip(np.rint(finite), 0, 255).astype(np.uint8)
     if image.dtype == np.uint16:
         return (image >> 8).astype(np.uint8)
