@@ -11,7 +11,6 @@ writes images.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,7 +19,8 @@ import numpy as np
 
 from edge.errors import DisplayError
 from edge.personalize.capture import PROMPTS
-from edge.sinks.kiosk import BG, LABEL_COLORS, NO_PYGAME, RED, TEXT, TEXT_DIM, TRACK, WINDOW_SIZE
+from edge.sinks.kiosk import BG, LABEL_COLORS, RED, TEXT, TEXT_DIM, TRACK
+from edge.sinks.screen import close_screen, open_screen
 from edge.types import FaceBox, Frame
 
 if TYPE_CHECKING:
@@ -81,24 +81,7 @@ class KioskCaptureUI:
         """
         if self._screen is not None:
             return
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        try:
-            import pygame
-        except ImportError as exc:
-            raise DisplayError(NO_PYGAME) from exc
-        try:
-            pygame.display.init()
-            pygame.font.init()
-            if self._mode == "kiosk":
-                self._screen = pygame.display.set_mode(self._size or (0, 0), pygame.FULLSCREEN)
-            else:
-                self._screen = pygame.display.set_mode(self._size or WINDOW_SIZE)
-        except pygame.error as exc:
-            pygame.display.quit()
-            raise DisplayError(f"cannot open the {self._mode} display for capture ({exc})") from exc
-        pygame.display.set_caption("Emojify Edge: teach it your face")
-        pygame.mouse.set_visible(self._mode != "kiosk")
+        self._screen = open_screen(self._mode, self._size, "Emojify Edge: teach it your face")
         from edge.sinks.emoji_art import EmojiArt
 
         self._art = EmojiArt(self._font_path)
@@ -108,12 +91,9 @@ class KioskCaptureUI:
         """Close the display; safe to call twice."""
         if self._screen is None:
             return
-        import pygame
-
         self._screen = None
         self._fonts.clear()
-        pygame.font.quit()
-        pygame.display.quit()
+        close_screen()
 
     @property
     def surface(self) -> pygame.Surface:

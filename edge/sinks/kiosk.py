@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.errors import ConfigError, DisplayError
+from edge.errors import ConfigError
 from edge.labels import LABELS, NUM_CLASSES
+from edge.sinks.screen import NO_PYGAME, close_screen, open_screen, set_screen_mode
 from edge.types import FrameReport
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ Box = tuple[int, int, int, int]
 
 MODES: tuple[str, ...] = ("kiosk", "window")
 #: Window size when none is given in window mode.
-WINDOW_SIZE = (1024, 600)
 #: DRM device nodes checked by :func:`display_available` for the kiosk.
 DRI_GLOB = "/dev/dri/card*"
 
@@ -79,7 +79,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 UNSURE_TITLE = "Not sure"
 
-NO_PYGAME = "pygame-ce is not installed: pip install 'emojify-edge[display]' (or run headless)"
 KMSDRM_HINT = (
     "no KMS/DRM display: is a screen connected, is a desktop running (stop it, or use the window mode), "
     "is the user in groups video,render,input? try SDL_KMSDRM_DEVICE_INDEX=1 on a Pi 5"
@@ -365,21 +364,11 @@ class KioskSink:
         """
         if self._screen is not None:
             return
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        try:
-            import pygame
-        except ImportError as exc:
-            raise DisplayError(NO_PYGAME) from exc
         mode = self._opts.mode
-        try:
-            pygame.display.init()
-            pygame.font.init()
-            self._set_mode(mode == "kiosk")
-        except pygame.error as exc:
-            pygame.display.quit()
-            raise DisplayError(f"cannot open the {mode} display ({exc}): {_display_hint(mode)}") from exc
-        pygame.display.set_caption("Emojify Edge")
+        self._screen = open_screen(mode, self._opts.size, "Emojify Edge", _display_hint(mode))
+        self._fullscreen = mode == "kiosk"
+        import pygame
+
         from edge.sinks.emoji_art import EmojiArt
 
         self._art = EmojiArt(self._opts.font_path)
@@ -441,14 +430,11 @@ class KioskSink:
         """Close the display; safe to call twice or without :meth:`open`."""
         if self._screen is None:
             return
-        import pygame
-
         self._screen = None
         self._fade_from = None
         self._fonts.clear()
         self._texts.clear()
-        pygame.font.quit()
-        pygame.display.quit()
+        close_screen()
 
     # -- public helpers ------------------------------------------------------------------------
 
@@ -478,15 +464,9 @@ class KioskSink:
     # -- state ---------------------------------------------------------------------------------
 
     def _set_mode(self, fullscreen: bool) -> None:
-        import pygame
-
-        if fullscreen:
-            self._screen = pygame.display.set_mode(self._opts.size or (0, 0), pygame.FULLSCREEN)
-        else:
-            self._screen = pygame.display.set_mode(self._opts.size or WINDOW_SIZE)
+        self._screen = set_screen_mode(fullscreen, self._opts.size)
         self._fullscreen = fullscreen
         self._fade_from = None
-        pygame.mouse.set_visible(not fullscreen)
 
     def _pump(self) -> None:
         import pygame
