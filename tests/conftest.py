@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -63,6 +65,20 @@ def astronaut_video(path: Path, frames: int = 60, empty_tail: int = 0) -> Path:
         writer.write(canvas)
     writer.release()
     return path
+
+
+def start_headless_demo(cwd: Path, stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """Start `emojify run` on the demo source, headless, in a subprocess (JSON lines on stdout)."""
+    env = {**os.environ, "HOME": str(cwd)}
+    env.pop("DISPLAY", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from edge.smoothing import DecisionSmoother
 from edge.sources import CameraLostError
 from edge.sources.reconnect import ReconnectingSource
 from edge.types import FaceBox, Frame
+from tests.conftest import start_headless_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -455,16 +456,7 @@ def test_cli_sends_stopping_on_sigterm_and_reloads_on_sighup(tmp_path):
 
 
 def test_no_network_listener_by_default(tmp_path):
-    env = {**os.environ, "HOME": str(tmp_path)}
-    env.pop("DISPLAY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = start_headless_demo(tmp_path, stderr=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None and proc.stdout.readline()
         inodes = set()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from edge.labels import LABELS
-from tests.conftest import astronaut_video
+from tests.conftest import astronaut_video, start_headless_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,16 +86,7 @@ def test_log_every_thins_frame_lines(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_ends_run_cleanly_within_two_seconds(tmp_path, sig):
-    env = {**os.environ, "HOME": str(tmp_path)}
-    env.pop("DISPLAY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", "none", "--delegate", "cpu"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_headless_demo(tmp_path)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # wait for the first frame line
