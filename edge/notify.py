@@ -149,12 +149,7 @@ class SystemdNotifier:
         Returns:
             True when a datagram was sent.
         """
-        lines = ["READY=1"]
-        with self._lock:
-            if status is not None:
-                lines.append(self._status_line(status))
-                self._mark_status_sent(status)
-            return self.notify(*lines)
+        return self._announce("READY=1", status)
 
     def status(self, text: str, *, force: bool = False) -> bool:
         """Set the one-line status shown by ``systemctl status`` (``STATUS=``), rate limited.
@@ -238,7 +233,11 @@ class SystemdNotifier:
         Returns:
             True when a datagram was sent.
         """
-        lines = ["STOPPING=1"]
+        return self._announce("STOPPING=1", status)
+
+    def _announce(self, state: str, status: str | None) -> bool:
+        """Send a state change (``READY=1``, ``STOPPING=1``) with an optional status text."""
+        lines = [state]
         with self._lock:
             if status is not None:
                 lines.append(self._status_line(status))
