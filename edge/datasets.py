@@ -69,11 +69,13 @@ class Sample:
         image: The image as read (grey 48x48 for FER2013 rows; any size and channels otherwise).
         label: Class index into :data:`edge.labels.LABELS`.
         origin: Where it came from: ``file:line`` or a path, for error messages and reports.
+        usage: The FER2013 Usage column (``Training``, ``PublicTest``...), when the source has one.
     """
 
     image: np.ndarray
     label: int
     origin: str
+    usage: str = ""
 
 
 @dataclass
@@ -163,7 +165,12 @@ def iter_fer_csv(path: Path, usage: str | None = None) -> Iterator[Sample]:
                     continue
                 if want and (len(row) < 3 or row[2].strip().lower() != want):
                     continue
-                yield Sample(_parse_fer_row(path, line, row), _parse_fer_label(path, line, row), f"{path}:{line}")
+                yield Sample(
+                    _parse_fer_row(path, line, row),
+                    _parse_fer_label(path, line, row),
+                    f"{path}:{line}",
+                    row[2].strip() if has_usage and len(row) > 2 else "",
+                )
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{path}: cannot be read as a FER2013 CSV ({exc})") from exc
 

@@ -5,6 +5,8 @@ Examples:
     python scripts/train.py --data ../shared/data/fer2013/fer2013_train_publictest.csv.gz \\
         --ferplus ../shared/data/fer2013/ferplus_train_publictest.csv --epochs 50 --out runs/emotion
     python scripts/train.py ... --out runs/emotion   # again: resumes from runs/emotion/last.pt
+    python scripts/train.py ... --epochs 400 --time-budget 3600   # as many epochs as fit an hour
+    python scripts/train.py ... --teacher runs/big/final.pt --out runs/student   # distillation
 """
 
 from __future__ import annotations
@@ -47,6 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--finetune-repeat", type=int, default=10, help="how often each captured face is repeated per epoch")
     p.add_argument("--init", help="start from this checkpoint (default with --finetune: models/emotion_float.pt)")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="fit the run into this many seconds: after every epoch the number of epochs (at most --epochs) "
+        "is re-planned so that the learning-rate schedule ends on time",
+    )
+    p.add_argument("--teacher", help="distil from this (larger) checkpoint's predictions on the augmented batches")
+    p.add_argument("--kd-weight", type=float, default=defaults.kd_weight, help="weight of the distillation loss")
+    p.add_argument("--kd-temperature", type=float, default=defaults.kd_temperature)
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast (GPU runs)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -81,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         extra_data=args.finetune,
         extra_repeat=args.finetune_repeat,
         init_checkpoint=init,
+        time_budget=args.time_budget,
+        teacher=args.teacher,
+        kd_weight=args.kd_weight,
+        kd_temperature=args.kd_temperature,
+        amp=args.amp,
         model=model,
     )
     metrics = train(cfg, progress=not args.no_progress)

@@ -1,7 +1,10 @@
 """Training loop: checkpoints every epoch, resume, progress bar, seed, per-epoch log.
 
 The loop is sized for a 2-core CPU (a small CNN, batches augmented on the fly) and uses a
-GPU when PyTorch sees one. ``scripts/train.py`` is the command-line wrapper.
+GPU when PyTorch sees one. Two options serve a machine that is lent for a fixed time: a time
+budget, which re-plans the number of epochs after every epoch so that the learning-rate
+schedule ends on time, and distillation from a larger teacher checkpoint.
+``scripts/train.py`` is the command-line wrapper.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ class TrainConfig:
     extra_data: list[str] = field(default_factory=list)
     extra_repeat: int = 1
     init_checkpoint: str | None = None
+    time_budget: float = 0.0
+    teacher: str | None = None
+    kd_weight: float = 0.5
+    kd_temperature: float = 3.0
+    amp: bool = False
     model: dict[str, object] = field(default_factory=lambda: ModelConfig().to_dict())
 
 
@@ -110,6 +118,39 @@ def soft_targets(labels: np.ndarray, smoothing: float, ferplus: np.ndarray | Non
         mixed = (1 - ferplus_weight) * onehot + ferplus_weight * ferplus
         targets = np.where(has_votes, mixed, targets)
     return targets.astype(np.float32)
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Per-sample KL divergence of the softened student from the softened teacher, times T².
+
+    Args:
+        student: ``(N, C)`` student logits.
+        teacher: ``(N, C)`` teacher logits.
+        temperature: Softening temperature ``T``.
+
+    Returns:
+        ``(N,)`` losses (Hinton et al.'s scaling, so gradients keep their size as T changes).
+    """
+    log_p_student = F.log_softmax(student / temperature, dim=1)
+    p_teacher = F.softmax(teacher / temperature, dim=1)
+    kl = (p_teacher * (torch.log(p_teacher.clamp_min(1e-12)) - log_p_student)).sum(dim=1)
+    return kl * temperature**2
+
+
+def plan_epochs(done: int, max_epochs: int, seconds_left: float, seconds_per_epoch: float) -> int:
+    """Number of epochs that fit a time budget: the ones done plus those the time left allows.
+
+    Args:
+        done: Epochs finished.
+        max_epochs: Upper bound (the ``epochs`` setting).
+        seconds_left: Budget not yet spent.
+        seconds_per_epoch: Recent time per epoch.
+
+    Returns:
+        A total between ``done`` (no time left) and ``max_epochs``.
+    """
+    more = int(seconds_left // max(seconds_per_epoch, 1e-6))
+    return max(done, min(max_epochs, done + more))
 
 
 def lr_at(step: float, total: float, warmup: float, base: float) -> float:
@@ -203,8 +244,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     model = EmotionNet(ModelConfig.from_dict(cfg.model)).to(device)
     if cfg.init_checkpoint:
         model.load_state_dict(load_model(Path(cfg.init_checkpoint), device).state_dict())
-    if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    teacher = None
+    if cfg.teacher:
+        teacher = load_model(Path(cfg.teacher), device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        log.info("distilling from %s (weight %.2f, T=%.1f)", cfg.teacher, cfg.kd_weight, cfg.kd_temperature)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     optimizer = torch.optim.SGD(
@@ -215,6 +261,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     )
     history: list[dict[str, object]] = []
     start_epoch = 0
+    planned_epochs = cfg.epochs
+    spent = 0.0
     last = out / "last.pt"
     if last.exists():
         payload = torch.load(last, map_location=device, weights_only=False)
@@ -224,6 +272,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         optimizer.load_state_dict(payload["optimizer_state"])
         start_epoch = int(payload["epoch"])
         history = list(payload.get("history", []))
+        spent = sum(_epoch_seconds(h) for h in history)
+        if cfg.time_budget > 0 and history:
+            planned_epochs = _replan(history, start_epoch, cfg, spent)
         torch.set_rng_state(payload["rng_cpu"])
         np.random.set_state(payload["rng_numpy"])
         log.info("resumed from %s at epoch %d", last, start_epoch)
@@ -236,56 +287,74 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         p = (1.0 / np.maximum(counts, 1)) ** cfg.balance_power
         sample_p = p[labels] / p[labels].sum()
     steps_per_epoch = max(1, len(labels) // cfg.batch_size)
-    total_steps = cfg.epochs * steps_per_epoch
     aug_cfg = AugmentConfig()
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=cfg.amp)
     metrics: dict[str, object] = {}
 
-    for epoch in range(start_epoch, cfg.epochs):
+    epoch = start_epoch
+    while epoch < planned_epochs:
         model.train()
         started = time.time()
+        total_steps = planned_epochs * steps_per_epoch
         if sample_p is not None:
             order = np.random.choice(len(labels), size=steps_per_epoch * cfg.batch_size, p=sample_p)
         else:
             order = np.random.permutation(len(labels))[: steps_per_epoch * cfg.batch_size]
-        bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}", progress)
-        loss_sum = correct = seen = 0.0
+        bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{planned_epochs}", progress)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device)
+        seen = 0
         for step in range(steps_per_epoch):
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = torch.from_numpy(pixels_to_float(x_all[idx])).unsqueeze(1).to(device, non_blocking=True)
-            x = augment(x, aug_cfg)
-            if device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)
-            t = t_all[idx].to(device)
-            w = w_all[idx].to(device)
+            x = augment(x, aug_cfg).contiguous(memory_format=torch.channels_last)
+            t = t_all[idx].to(device, non_blocking=True)
+            w = w_all[idx].to(device, non_blocking=True)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(
                     epoch * steps_per_epoch + step, total_steps, cfg.warmup_epochs * steps_per_epoch, cfg.lr
                 )
-            logits = model(x)
-            loss = (-(t * F.log_softmax(logits, dim=1)).sum(dim=1) * w).mean()
+            with autocast:
+                logits = model(x).float()
+                per_sample = -(t * F.log_softmax(logits, dim=1)).sum(dim=1)
+                if teacher is not None:
+                    with torch.no_grad():
+                        teacher_logits = teacher(x).float()
+                    kd = distillation_loss(logits, teacher_logits, cfg.kd_temperature)
+                    per_sample = (1 - cfg.kd_weight) * per_sample + cfg.kd_weight * kd
+                loss = (per_sample * w).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += float(loss.detach()) * len(idx)
-            correct += float((logits.argmax(1) == t.argmax(1)).sum())
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == t.argmax(1)).sum()
             seen += len(idx)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+                if step % 20 == 0 or step == steps_per_epoch - 1:
+                    bar.set_postfix(loss=f"{float(loss_sum) / seen:.3f}", acc=f"{float(correct) / seen:.3f}")
         if bar is not None:
             bar.close()
         metrics = {
             "epoch": epoch + 1,
-            "train_loss": loss_sum / seen,
-            "train_acc": correct / seen,
-            "seconds": time.time() - started,
+            "train_loss": float(loss_sum) / seen,
+            "train_acc": float(correct) / seen,
+            "lr": optimizer.param_groups[0]["lr"],
         }
         if val_set is not None and len(val_set):
             metrics.update(_val_metrics(model, val_set, device))
+        seconds = time.time() - started  # training and validation: what the time budget pays for
+        metrics["seconds"] = seconds
+        spent += seconds
         history.append(metrics)
+        epoch += 1
+        if cfg.time_budget > 0:
+            planned_epochs = _replan(history, epoch, cfg, spent)
+            metrics["planned_epochs"] = planned_epochs
         log.info(
-            "epoch %d: %s",
-            epoch + 1,
+            "epoch %d/%d: %s",
+            epoch,
+            planned_epochs,
             json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}),
         )
         with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
@@ -295,7 +364,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
             model,
             {
                 "optimizer_state": optimizer.state_dict(),
-                "epoch": epoch + 1,
+                "epoch": epoch,
+                "planned_epochs": planned_epochs,
                 "history": history,
                 "train_config": asdict(cfg),
                 "rng_cpu": torch.get_rng_state(),
@@ -309,6 +379,16 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         half=True,
     )
     return metrics
+
+
+def _epoch_seconds(entry: dict[str, object]) -> float:
+    value = entry.get("seconds", 0.0)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _replan(history: list[dict[str, object]], done: int, cfg: TrainConfig, spent: float) -> int:
+    recent = [_epoch_seconds(h) for h in history[-3:]]
+    return plan_epochs(done, cfg.epochs, cfg.time_budget - spent, sum(recent) / len(recent))
 
 
 def _val_metrics(model: EmotionNet, val: FaceArrays, device: torch.device) -> dict[str, object]:
