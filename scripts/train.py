@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fit the run into this many seconds: after every epoch the number of epochs (at most --epochs) "
         "is re-planned so that the learning-rate schedule ends on time",
     )
-    p.add_argument("--teacher", help="distil from this (larger) checkpoint's predictions on the augmented batches")
+    p.add_argument(
+        "--teacher",
+        action="append",
+        default=[],
+        help="distil from this checkpoint's predictions on the augmented batches; repeat for an ensemble",
+    )
     p.add_argument("--kd-weight", type=float, default=defaults.kd_weight, help="weight of the distillation loss")
     p.add_argument("--kd-temperature", type=float, default=defaults.kd_temperature)
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast (GPU runs)")
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         extra_repeat=args.finetune_repeat,
         init_checkpoint=init,
         time_budget=args.time_budget,
-        teacher=args.teacher,
+        teachers=args.teacher,
         kd_weight=args.kd_weight,
         kd_temperature=args.kd_temperature,
         amp=args.amp,

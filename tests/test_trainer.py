@@ -11,7 +11,7 @@ from tests.conftest import synthetic_face, write_fer_csv
 
 torch = pytest.importorskip("torch", reason="training needs the train extra (PyTorch)")
 
-from edge.training.trainer import distillation_loss, plan_epochs  # noqa: E402
+from edge.training.trainer import distillation_loss, ensemble_logits, plan_epochs  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,15 @@ def test_distillation_loss_matches_hand_computed_kl():
     kl = 0.5 * math.log(0.5 / p1) + 0.5 * math.log(0.5 / (1 - p1))
     assert loss[0].item() == pytest.approx(0.0, abs=1e-7)
     assert loss[1].item() == pytest.approx(kl * t * t, rel=1e-5)
+
+
+def test_ensemble_logits_soften_to_the_mean_distribution():
+    a = torch.tensor([[2.0, 0.0, -1.0]])
+    b = torch.tensor([[0.0, 1.0, 0.5]])
+    t = 3.0
+    mean = (torch.softmax(a / t, 1) + torch.softmax(b / t, 1)) / 2
+    assert torch.allclose(torch.softmax(ensemble_logits([a, b], t) / t, 1), mean, atol=1e-6)
+    assert ensemble_logits([a], t) is a
 
 
 def _train_args(data, run, *extra):
@@ -77,14 +86,15 @@ def test_time_budget_and_distillation_runs(tmp_path, monkeypatch):
     assert len(history) == 1 and history[0]["planned_epochs"] == 1
     assert (teacher_run / "final.pt").exists()
 
-    # Distillation from that checkpoint trains a student with another architecture.
+    # Distillation from an ensemble (here the same checkpoint twice) trains a student with another architecture.
     student_run = tmp_path / "student"
-    args = _train_args(data, student_run, "--epochs", "3", "--teacher", str(teacher_run / "final.pt"))
+    teacher = str(teacher_run / "final.pt")
+    args = _train_args(data, student_run, "--epochs", "3", "--teacher", teacher, "--teacher", teacher)
     args[args.index("--widths") + 1 : args.index("--widths") + 3] = ["4", "8"]
     assert train.main(args) == 0
     history = [json.loads(line) for line in (student_run / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert all(math.isfinite(h["train_loss"]) for h in history)
     payload = torch.load(student_run / "final.pt", weights_only=False)
-    assert payload["train_config"]["teacher"] == str(teacher_run / "final.pt")
+    assert payload["train_config"]["teachers"] == [teacher, teacher]
     assert payload["model_config"]["widths"] == [4, 8]

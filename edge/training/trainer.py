@@ -3,7 +3,7 @@
 The loop is sized for a 2-core CPU (a small CNN, batches augmented on the fly) and uses a
 GPU when PyTorch sees one. Two options serve a machine that is lent for a fixed time: a time
 budget, which re-plans the number of epochs after every epoch so that the learning-rate
-schedule ends on time, and distillation from a larger teacher checkpoint.
+schedule ends on time, and distillation from larger teacher checkpoints or an ensemble of them.
 ``scripts/train.py`` is the command-line wrapper.
 """
 
@@ -60,7 +60,7 @@ class TrainConfig:
     extra_repeat: int = 1
     init_checkpoint: str | None = None
     time_budget: float = 0.0
-    teacher: str | None = None
+    teachers: list[str] = field(default_factory=list)
     kd_weight: float = 0.5
     kd_temperature: float = 3.0
     amp: bool = False
@@ -151,6 +151,18 @@ def plan_epochs(done: int, max_epochs: int, seconds_left: float, seconds_per_epo
     """
     more = int(seconds_left // max(seconds_per_epoch, 1e-6))
     return max(done, min(max_epochs, done + more))
+
+
+def ensemble_logits(logits: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Logits whose softened distribution is the mean of the members' softened distributions.
+
+    ``softmax(ensemble_logits(z, T) / T) == mean_i softmax(z_i / T)``, so an ensemble of
+    teachers plugs into :func:`distillation_loss` like a single one.
+    """
+    if len(logits) == 1:
+        return logits[0]
+    mean = torch.stack([F.softmax(z / temperature, dim=1) for z in logits]).mean(dim=0)
+    return temperature * torch.log(mean.clamp_min(1e-12))
 
 
 def lr_at(step: float, total: float, warmup: float, base: float) -> float:
@@ -245,10 +257,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     if cfg.init_checkpoint:
         model.load_state_dict(load_model(Path(cfg.init_checkpoint), device).state_dict())
     model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    teacher = None
-    if cfg.teacher:
-        teacher = load_model(Path(cfg.teacher), device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        log.info("distilling from %s (weight %.2f, T=%.1f)", cfg.teacher, cfg.kd_weight, cfg.kd_temperature)
+    teachers = [
+        load_model(Path(path), device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        for path in cfg.teachers
+    ]
+    if teachers:
+        log.info("distilling from %s (weight %.2f, T=%.1f)", cfg.teachers, cfg.kd_weight, cfg.kd_temperature)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
@@ -317,9 +331,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
             with autocast:
                 logits = model(x).float()
                 per_sample = -(t * F.log_softmax(logits, dim=1)).sum(dim=1)
-                if teacher is not None:
+                if teachers:
                     with torch.no_grad():
-                        teacher_logits = teacher(x).float()
+                        teacher_logits = ensemble_logits([t(x).float() for t in teachers], cfg.kd_temperature)
                     kd = distillation_loss(logits, teacher_logits, cfg.kd_temperature)
                     per_sample = (1 - cfg.kd_weight) * per_sample + cfg.kd_weight * kd
                 loss = (per_sample * w).mean()
