@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.out / args.mode
     check = make_users(args.data, root, args.mode, args.users, args.per_emotion, args.seed)
     rows = []
-    for user in sorted(root.glob("user*")):
+    for user in sorted(p for p in root.glob("user*") if p.is_dir()):
         report = personalize(args.model, user, root / f"{user.name}.tflite", check=check)
         rows.append(report)
         print(
