@@ -28,7 +28,15 @@ from edge.personalize.capture import (
     run_capture,
 )
 from edge.personalize.cli import register_commands
-from edge.personalize.head import feature_moments, fit_head, personalize, softmax, split_holdout, time_folds
+from edge.personalize.head import (
+    choose_l2,
+    feature_moments,
+    fit_head,
+    personalize,
+    softmax,
+    split_holdout,
+    time_folds,
+)
 from edge.personalize.tflite_edit import (
     FEATURE_MOMENTS_KEY,
     PERSONALIZATION_KEY,
@@ -458,3 +466,27 @@ def test_broken_state_falls_back_to_the_shipped_model_with_one_warning(tmp_path,
         assert registry.active_model_path(state) is None
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
     assert os.access(registry.state_file(state), os.R_OK)
+
+
+def _two_blob_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1], 30)
+    features = rng.normal(0.0, 0.3, (60, 2)) + np.where(labels[:, None] == 0, [2.0, 0.0], [0.0, 2.0])
+    index = np.arange(60)
+    folds = [(index[index % 3 != k], index[index % 3 == k]) for k in range(3)]
+    return features, labels, folds
+
+
+def test_choose_l2_keeps_the_strongest_anchor_when_the_base_head_is_already_right():
+    features, labels, folds = _two_blob_problem()
+    weight = np.array([[1.0, -1.0], [-1.0, 1.0]])  # already separates the blobs
+    l2, scores = choose_l2(features, labels, folds, weight, np.zeros(2), grid=(0.01, 1.0, 100.0))
+    assert scores[100.0] == 1.0 and l2 == 100.0
+
+
+def test_choose_l2_loosens_the_anchor_when_the_base_head_is_wrong():
+    features, labels, folds = _two_blob_problem()
+    weight = np.array([[-1.0, 1.0], [1.0, -1.0]])  # swaps the two classes
+    l2, scores = choose_l2(features, labels, folds, weight, np.zeros(2), grid=(0.01, 1.0, 100.0))
+    assert scores[100.0] < 0.5 <= scores[0.01]
+    assert l2 < 100.0 and scores[l2] >= max(scores.values()) - 0.05 - 1e-12
