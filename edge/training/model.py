@@ -24,8 +24,8 @@ class ModelConfig:
         dropout: Dropout before the classifier (training only).
     """
 
-    widths: tuple[int, ...] = (16, 48, 128, 256)
-    repeats: tuple[int, ...] = (1, 2, 2, 2)
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    repeats: tuple[int, ...] = (2, 2, 2, 2)
     dropout: float = 0.3
 
     def to_dict(self) -> dict[str, object]:
