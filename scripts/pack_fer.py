@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import logging
 import sys
 from pathlib import Path
 
@@ -25,8 +24,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.datasets import DatasetError, iter_fer_csv
-
-log = logging.getLogger("pack_fer")
 
 _WEBP_LOSSLESS = [cv2.IMWRITE_WEBP_QUALITY, 101]  # quality above 100 selects lossless WebP
 
@@ -84,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("bundle", type=Path)
     b.add_argument("target", type=Path)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         if args.command == "pack":
             count = pack(args.source, args.bundle, args.usages)

@@ -276,7 +276,6 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
     history: list[dict[str, object]] = []
     start_epoch = 0
     planned_epochs = cfg.epochs
-    spent = 0.0
     last = out / "last.pt"
     if last.exists():
         payload = torch.load(last, map_location=device, weights_only=False)
@@ -286,9 +285,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         optimizer.load_state_dict(payload["optimizer_state"])
         start_epoch = int(payload["epoch"])
         history = list(payload.get("history", []))
-        spent = sum(_epoch_seconds(h) for h in history)
         if cfg.time_budget > 0 and history:
-            planned_epochs = _replan(history, start_epoch, cfg, spent)
+            planned_epochs = _replan(history, start_epoch, cfg)
         torch.set_rng_state(payload["rng_cpu"])
         np.random.set_state(payload["rng_numpy"])
         log.info("resumed from %s at epoch %d", last, start_epoch)
@@ -333,7 +331,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
                 per_sample = -(t * F.log_softmax(logits, dim=1)).sum(dim=1)
                 if teachers:
                     with torch.no_grad():
-                        teacher_logits = ensemble_logits([t(x).float() for t in teachers], cfg.kd_temperature)
+                        teacher_logits = ensemble_logits(
+                            [teacher(x).float() for teacher in teachers], cfg.kd_temperature
+                        )
                     kd = distillation_loss(logits, teacher_logits, cfg.kd_temperature)
                     per_sample = (1 - cfg.kd_weight) * per_sample + cfg.kd_weight * kd
                 loss = (per_sample * w).mean()
@@ -357,13 +357,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
         }
         if val_set is not None and len(val_set):
             metrics.update(_val_metrics(model, val_set, device))
-        seconds = time.time() - started  # training and validation: what the time budget pays for
-        metrics["seconds"] = seconds
-        spent += seconds
+        metrics["seconds"] = time.time() - started  # training and validation: what the time budget pays for
         history.append(metrics)
         epoch += 1
         if cfg.time_budget > 0:
-            planned_epochs = _replan(history, epoch, cfg, spent)
+            planned_epochs = _replan(history, epoch, cfg)
             metrics["planned_epochs"] = planned_epochs
         log.info(
             "epoch %d/%d: %s",
@@ -379,7 +377,6 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, object]:
             {
                 "optimizer_state": optimizer.state_dict(),
                 "epoch": epoch,
-                "planned_epochs": planned_epochs,
                 "history": history,
                 "train_config": asdict(cfg),
                 "rng_cpu": torch.get_rng_state(),
@@ -400,7 +397,8 @@ def _epoch_seconds(entry: dict[str, object]) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _replan(history: list[dict[str, object]], done: int, cfg: TrainConfig, spent: float) -> int:
+def _replan(history: list[dict[str, object]], done: int, cfg: TrainConfig) -> int:
+    spent = sum(_epoch_seconds(h) for h in history)
     recent = [_epoch_seconds(h) for h in history[-3:]]
     return plan_epochs(done, cfg.epochs, cfg.time_budget - spent, sum(recent) / len(recent))
 
