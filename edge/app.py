@@ -151,11 +151,12 @@ def model_path(config: Config) -> Path:
     A personalised model is used only while the config names the default (shipped) model, so an
     explicit ``model.path`` or ``--model`` always wins.
     """
-    from edge.config import DEFAULT_STATE_DIR, ModelConfig
+    from edge.config import ModelConfig
+    from edge.paths import default_state_dir
     from edge.personalize.registry import active_model_path
 
     if config.model.path == ModelConfig().path:
-        active = active_model_path(DEFAULT_STATE_DIR)
+        active = active_model_path(default_state_dir())
         if active is not None:
             log.info("using the personalised model %s (emojify model rollback returns to the shipped one)", active)
             return active

@@ -106,8 +106,8 @@ def run_benchmark(
         detect_every: Run the face detector every N frames.
     """
     from edge.classifier import ExpressionClassifier
-    from edge.config import DEFAULT_MODEL
     from edge.faces import make_detector
+    from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink
     from edge.sinks.lines import LineWriter

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge import __version__
+from edge import __version__, paths
 from edge.config import Config, load_config
 from edge.errors import EmojifyError
 
@@ -27,7 +27,11 @@ def _config_from(args: argparse.Namespace, overrides: dict[str, dict[str, Any]] 
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, help="TOML config file (default: /etc/emojify/config.toml when present)")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help=f"TOML config file (default: {paths.SYSTEM_CONFIG} when present, or $EMOJIFY_CONFIG)",
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

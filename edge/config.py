@@ -7,20 +7,15 @@ found), the key and the reason. ``emojify check-config`` runs exactly this code.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge import paths
 from edge.errors import ConfigError
 from edge.smoothing import SmoothingConfig
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = Path("/etc/emojify/config.toml")
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "emotion_int8.tflite"
-DEFAULT_STATE_DIR = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/emojify"))
 
 
 @dataclass(frozen=True)
@@ -248,8 +243,8 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
     data: dict[str, Any] = {}
     text = ""
     source = "<defaults>"
-    if path is None and DEFAULT_CONFIG.exists():
-        path = DEFAULT_CONFIG
+    if path is None and paths.default_config().exists():
+        path = paths.default_config()
     if path is not None:
         source = str(path)
         try:
@@ -274,11 +269,8 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
 
 
 def resolve_path(value: str) -> Path:
-    """A path from the config: absolute, relative to the working folder, or to the project."""
-    path = Path(value).expanduser()
-    if path.is_absolute() or path.exists():
-        return path
-    return PROJECT_ROOT / path
+    """A path from the config: absolute, relative to the working folder, or to the install folder."""
+    return paths.resolve(value)
 
 
 def to_toml(config: Config) -> str:

@@ -87,7 +87,9 @@ def _labels(model: Path) -> Check:
 
     path = model.parent / "labels.txt"
     if not path.exists():
-        path = Path(__file__).resolve().parent.parent / "models" / "labels.txt"
+        from edge.paths import LABELS_FILE
+
+        path = LABELS_FILE
     labels = read_labels(path)
     return Check("labels", True, f"{path}: {', '.join(labels)}")
 

@@ -70,8 +70,8 @@ def soak(source_spec: str, duration: float, sample_every: float = 10.0, realtime
         realtime: Pace the clip at its own frame rate, as a camera would (else as fast as possible).
     """
     from edge.classifier import ExpressionClassifier
-    from edge.config import DEFAULT_MODEL
     from edge.faces import make_detector
+    from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink
     from edge.sinks.lines import LineWriter

@@ -15,10 +15,7 @@ PROCESS_START = time.monotonic()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.benchmark import make_clip, run_benchmark  # noqa: E402
 

@@ -12,14 +12,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
 from itertools import islice
 from pathlib import Path
 
 import cv2
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.datasets import iter_samples
 from edge.faces import make_detector

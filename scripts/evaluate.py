@@ -19,13 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from edge.classifier import ExpressionClassifier
-from edge.config import DEFAULT_MODEL
 from edge.datasets import is_fer_csv
 from edge.errors import EmojifyError
 from edge.evaluation import confusion_png, format_report, metrics, predict_dataset
+from edge.paths import DEFAULT_MODEL
 
 
 def float_classify(path: Path):  # type: ignore[no-untyped-def]

@@ -17,15 +17,13 @@ import argparse
 import json
 import logging
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from edge.labels import LABELS, write_labels
+from edge.paths import MODELS_DIR
 from edge.personalize.head import embed_feature_moments
 from edge.training.calibration import cross_fitted_accuracy, fit_logit_offsets
 from edge.training.export import export_int8
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calibration-size", type=int, default=2000)
     p.add_argument("--balance-on", help="usage/split on which to fit per-class logit offsets (none when omitted)")
     p.add_argument("--min-recall", type=float, default=0.5, help="recall floor the offsets aim for")
-    p.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent.parent / "models")
+    p.add_argument("--out-dir", type=Path, default=MODELS_DIR)
     p.add_argument("--name", default="emotion")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

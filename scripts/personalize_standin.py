@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from edge.config import DEFAULT_MODEL
 from edge.datasets import iter_fer_csv
 from edge.labels import LABELS
+from edge.paths import DEFAULT_MODEL
 from edge.personalize.head import personalize
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]

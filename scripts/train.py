@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from edge.paths import FLOAT_CHECKPOINT
 from edge.training.trainer import BALANCE_MODES, TrainConfig, train
 
 
@@ -77,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         model["repeats"] = args.repeats
     init = args.init
     if args.finetune and not init:
-        init = str(Path(__file__).resolve().parent.parent / "models" / "emotion_float.pt")
+        init = str(FLOAT_CHECKPOINT)
     cfg = TrainConfig(
         data=args.data,
         out=args.out,

@@ -19,6 +19,20 @@ MODEL = ROOT / "models" / "emotion_int8.tflite"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 
+@pytest.fixture(autouse=True)
+def hermetic_machine_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads this machine's /etc/emojify or /var/lib/emojify (subprocesses inherit the variables).
+
+    The default config points at a file that does not exist (so the built-in defaults apply) and the
+    state folder is an empty folder of the test's own.
+    """
+    home = tmp_path_factory.mktemp("machine")
+    monkeypatch.setenv("EMOJIFY_CONFIG", str(home / "etc" / "config.toml"))
+    monkeypatch.setenv("EMOJIFY_STATE_DIR", str(home / "state"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    return home
+
+
 def synthetic_face(label: int, size: int = 48, seed: int = 0) -> np.ndarray:
     """A grey image whose pattern depends on the class (learnable, not a real face)."""
     rng = np.random.default_rng(seed)

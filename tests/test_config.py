@@ -19,7 +19,7 @@ def write(tmp_path, text):
 
 
 def test_defaults_without_file(monkeypatch, tmp_path):
-    monkeypatch.setattr("edge.config.DEFAULT_CONFIG", tmp_path / "absent.toml")
+    monkeypatch.setenv("EMOJIFY_CONFIG", str(tmp_path / "absent.toml"))
     config = load_config(None)
     assert config == Config(source_file="<defaults>")
 

@@ -16,12 +16,12 @@ import numpy as np
 
 from edge.errors import ModelError
 from edge.faces import largest_first
+from edge.paths import FACE_DETECTOR_MODEL
 from edge.runtime import check_model_file, get_runtime
 from edge.types import FaceBox
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent.parent / "models" / "face_detection_short_range.tflite"
 INPUT = 128
 
 
@@ -88,7 +88,7 @@ class BlazeFaceDetector:
     def __init__(
         self, model: Path | None = None, min_size: int = 40, threshold: float = 0.6, num_threads: int = 1
     ) -> None:
-        path = model or DEFAULT_MODEL
+        path = model or FACE_DETECTOR_MODEL
         check_model_file(path)
         try:
             self._interpreter = get_runtime().interpreter(model_path=str(path), num_threads=num_threads)

@@ -252,7 +252,7 @@ class CaptureStore:
     """The captured-face folders under ``<state>/dataset``.
 
     Args:
-        state_dir: The state folder (``edge.config.DEFAULT_STATE_DIR`` by default in the CLI).
+        state_dir: The state folder (:func:`edge.paths.default_state_dir` by default in the CLI).
     """
 
     def __init__(self, state_dir: Path) -> None:

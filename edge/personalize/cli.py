@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.config import DEFAULT_MODEL, DEFAULT_STATE_DIR
 from edge.errors import ConfigError, EmojifyError
+from edge.paths import DEFAULT_MODEL, default_state_dir
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,12 @@ def _add_state_dir(p: argparse.ArgumentParser) -> None:
         "--state-dir",
         type=Path,
         default=None,
-        help=f"where captures, personalised models and the active-model setting live (default {DEFAULT_STATE_DIR})",
+        help=f"where captures, personalised models and the active-model setting live (default {default_state_dir()})",
     )
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
-    return Path(args.state_dir).expanduser() if args.state_dir else DEFAULT_STATE_DIR
+    return Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
 
 
 def _confirm(question: str) -> bool:

@@ -177,7 +177,7 @@ def active_model_path(state_dir: Path) -> Path | None:
     one WARNING and returns ``None`` so the app starts with the shipped model.
 
     Args:
-        state_dir: The state folder (``edge.config.DEFAULT_STATE_DIR`` in the app).
+        state_dir: The state folder (:func:`edge.paths.default_state_dir` in the app).
     """
     try:
         state = read_state(state_dir)
