@@ -8,14 +8,14 @@ from pathlib import Path
 
 from edge.classifier import ExpressionClassifier
 from edge.config import Config, resolve_path
-from edge.errors import DisplayError
+from edge.core.errors import DisplayError
+from edge.core.smoothing import DecisionSmoother
 from edge.faces import make_detector
 from edge.pipeline import Analyzer, Notifier, Pipeline
 from edge.sinks import Sink
 from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import JsonLogSink
 from edge.sinks.lines import LineWriter
-from edge.smoothing import DecisionSmoother
 
 log = logging.getLogger(__name__)
 

@@ -106,12 +106,12 @@ def run_benchmark(
         detect_every: Run the face detector every N frames.
     """
     from edge.classifier import ExpressionClassifier
+    from edge.core.smoothing import DecisionSmoother
     from edge.faces import make_detector
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink
     from edge.sinks.lines import LineWriter
-    from edge.smoothing import DecisionSmoother
     from edge.sources.demo import DemoSource
     from edge.sources.video import VideoFileSource
 

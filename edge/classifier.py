@@ -1,6 +1,6 @@
 """Expression classifier: the int8 TFLite model behind a small, neutral interface.
 
-It takes the 48x48 uint8 pixels made by :func:`edge.preprocess.face_to_model_pixels` and
+It takes the 48x48 uint8 pixels made by :func:`edge.core.preprocess.face_to_model_pixels` and
 returns probabilities in label order. The interpreter never leaves this module.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import ModelError
-from edge.labels import LABELS, NUM_CLASSES
-from edge.preprocess import INPUT_SIZE, pixels_to_float, pixels_to_int8
-from edge.quantization import dequantize
+from edge.core.errors import ModelError
+from edge.core.labels import LABELS, NUM_CLASSES
+from edge.core.preprocess import INPUT_SIZE, pixels_to_float, pixels_to_int8
+from edge.core.quantization import dequantize
 from edge.runtime import open_interpreter
 
 log = logging.getLogger(__name__)

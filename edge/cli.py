@@ -15,7 +15,7 @@ from typing import Any
 
 from edge import __version__, paths
 from edge.config import Config, load_config
-from edge.errors import EmojifyError
+from edge.core.errors import EmojifyError
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from edge import paths
-from edge.errors import ConfigError
-from edge.smoothing import SmoothingConfig
+from edge.core.errors import ConfigError
+from edge.core.smoothing import SmoothingConfig
 
 
 @dataclass(frozen=True)

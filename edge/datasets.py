@@ -23,16 +23,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from edge.labels import LABELS, NUM_CLASSES, label_for_name
-from edge.preprocess import INPUT_SIZE, face_to_model_pixels
+from edge.core.image import IMAGE_SUFFIXES, decode, is_image_file
+from edge.core.labels import LABELS, NUM_CLASSES, label_for_name
+from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff"})
-FER_COLUMNS = ("emotion", "pixels", "usage")
 FER_USAGES = ("Training", "PublicTest", "PrivateTest")
 
 #: Split folder names accepted for each FER2013 usage (lower case).
@@ -67,7 +65,7 @@ class Sample:
 
     Attributes:
         image: The image as read (grey 48x48 for FER2013 rows; any size and channels otherwise).
-        label: Class index into :data:`edge.labels.LABELS`.
+        label: Class index into :data:`edge.core.labels.LABELS`.
         origin: Where it came from: ``file:line`` or a path, for error messages and reports.
         usage: The FER2013 Usage column (``Training``, ``PublicTest``...), when the source has one.
     """
@@ -96,10 +94,6 @@ class FaceArrays:
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
-
-    def class_counts(self) -> np.ndarray:
-        """Number of samples per class, in label order."""
-        return np.bincount(self.labels, minlength=NUM_CLASSES)
 
 
 def is_fer_csv(path: Path) -> bool:
@@ -200,19 +194,16 @@ def _parse_fer_row(path: Path, line: int, row: list[str]) -> np.ndarray:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Read an image file as OpenCV does (BGR or grey, uint8).
+    """Read an image file (BGR or grey, uint8) as every image reader of the project does (:func:`edge.core.image.decode`).
 
     Raises:
         DatasetError: The file cannot be decoded as an image.
     """
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None or image.size == 0:
+    image = decode(np.fromfile(str(path), dtype=np.uint8))
+    if image is None:
         raise DatasetError(
             f"{path}: not a readable image (empty, truncated or an unknown format); remove or replace it"
         )
-    if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
     return image
 
 
@@ -230,9 +221,9 @@ def iter_image_folder(root: Path, usage: str | None = None) -> Iterator[Sample]:
         DatasetError: Unknown class folders, empty classes or unreadable images.
     """
     for class_dir, label in _class_folders(root, usage):
-        files = sorted(p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in class_dir.iterdir() if p.is_file() and is_image_file(p.name))
         if not files:
-            raise DatasetError(f"{class_dir}: class folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise DatasetError(f"{class_dir}: class folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
         for file in files:
             yield Sample(read_image(file), label, str(file))
 
@@ -297,7 +288,7 @@ def load_arrays(
         path: Any data set :func:`iter_samples` reads.
         usage: Usage or split to keep.
         to_pixels: Turns an image into model pixels, or ``None`` when it finds no face.
-            Defaults to :func:`edge.preprocess.face_to_model_pixels` (the image is the face).
+            Defaults to :func:`edge.core.preprocess.face_to_model_pixels` (the image is the face).
         limit: Stop after this many samples.
 
     Returns:

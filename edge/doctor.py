@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import EmojifyError
+from edge.core.errors import EmojifyError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _model(model: Path) -> Check:
 
 
 def _labels(model: Path) -> Check:
-    from edge.labels import read_labels
+    from edge.core.labels import read_labels
 
     path = model.parent / "labels.txt"
     if not path.exists():

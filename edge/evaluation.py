@@ -16,9 +16,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.core.image import to_gray
+from edge.core.labels import LABELS, NUM_CLASSES
+from edge.core.preprocess import face_to_model_pixels
 from edge.datasets import iter_samples
-from edge.labels import LABELS, NUM_CLASSES
-from edge.preprocess import face_to_model_pixels, to_gray
 
 log = logging.getLogger(__name__)
 

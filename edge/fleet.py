@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from edge.config import MqttConfig
-from edge.errors import EmojifyError
-from edge.labels import LABELS
+from edge.core.errors import EmojifyError
+from edge.core.labels import LABELS
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from typing import Protocol
 
 import numpy as np
 
+from edge.core.labels import NUM_CLASSES
+from edge.core.preprocess import face_to_model_pixels
+from edge.core.smoothing import DecisionSmoother
+from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport
 from edge.faces import FaceDetector
-from edge.labels import NUM_CLASSES
-from edge.preprocess import face_to_model_pixels
 from edge.sinks import Sink
-from edge.smoothing import DecisionSmoother
 from edge.sources import CameraLostError, Source
-from edge.types import Decision, FaceBox, FaceResult, Frame, FrameReport
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.errors import DelegateError, ModelError, RuntimeMissingError
+from edge.core.errors import DelegateError, ModelError, RuntimeMissingError
 
 log = logging.getLogger(__name__)
 

@@ -70,12 +70,12 @@ def soak(source_spec: str, duration: float, sample_every: float = 10.0, realtime
         realtime: Pace the clip at its own frame rate, as a camera would (else as fast as possible).
     """
     from edge.classifier import ExpressionClassifier
+    from edge.core.smoothing import DecisionSmoother
     from edge.faces import make_detector
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink
     from edge.sinks.lines import LineWriter
-    from edge.smoothing import DecisionSmoother
     from edge.sources.demo import DemoSource
     from edge.sources.video import VideoFileSource
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.quantization import activation_params, symmetric_scales
+from edge.core.quantization import activation_params, symmetric_scales
 
 # Operator versions for int8 kernels (per TFLite's op version table).
 _OP_VERSIONS = {"CONV_2D": 3, "MAX_POOL_2D": 2, "MEAN": 2, "FULLY_CONNECTED": 4, "SOFTMAX": 2}

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.classifier import ExpressionClassifier
+from edge.core.errors import EmojifyError
 from edge.datasets import is_fer_csv
-from edge.errors import EmojifyError
 from edge.evaluation import confusion_png, format_report, metrics, predict_dataset
 from edge.paths import DEFAULT_MODEL
 
@@ -30,7 +30,7 @@ def float_classify(path: Path):  # type: ignore[no-untyped-def]
     """A classify function for a float PyTorch checkpoint (needs the train extra)."""
     import torch
 
-    from edge.preprocess import pixels_to_float
+    from edge.core.preprocess import pixels_to_float
     from edge.training.trainer import load_model
 
     model = load_model(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edge.labels import LABELS, write_labels
+from edge.core.labels import LABELS, write_labels
 from edge.paths import MODELS_DIR
 from edge.personalize.head import embed_feature_moments
 from edge.training.calibration import cross_fitted_accuracy, fit_logit_offsets

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.core.labels import LABELS
 from edge.datasets import iter_fer_csv
-from edge.labels import LABELS
 from edge.paths import DEFAULT_MODEL
 from edge.personalize.head import personalize
 

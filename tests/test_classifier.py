@@ -10,7 +10,7 @@ import pytest
 
 from edge import runtime
 from edge.classifier import ExpressionClassifier
-from edge.errors import DelegateError, ModelError
+from edge.core.errors import DelegateError, ModelError
 from edge.tflite_builder import Dense, GlobalMean, Int8Net, write_int8_model
 from tests.conftest import synthetic_face
 

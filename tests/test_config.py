@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.config import Config, build_config, load_config, to_toml
-from edge.errors import ConfigError
+from edge.core.errors import ConfigError
 
 
 def write(tmp_path, text):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edge.core.labels import LABELS
 from edge.evaluation import confusion_matrix, format_report, metrics
-from edge.labels import LABELS
 
 
 def test_confusion_and_metrics_by_hand():

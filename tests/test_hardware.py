@@ -48,7 +48,7 @@ def test_kiosk_opens_on_kms_drm():
 
 def test_edge_tpu_runs_the_compiled_model(model_path):
     from edge.classifier import ExpressionClassifier
-    from edge.errors import DelegateError
+    from edge.core.errors import DelegateError
     from edge.runtime import edgetpu_model_path
 
     if not edgetpu_model_path(model_path).exists():

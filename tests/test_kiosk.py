@@ -12,11 +12,11 @@ import pytest
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 pygame = pytest.importorskip("pygame")
 
-from edge.errors import ConfigError, DisplayError  # noqa: E402
-from edge.labels import LABELS  # noqa: E402
+from edge.core.errors import ConfigError, DisplayError  # noqa: E402
+from edge.core.labels import LABELS  # noqa: E402
+from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport  # noqa: E402
 from edge.sinks import emoji_art, kiosk  # noqa: E402
 from edge.sinks.kiosk import KioskOptions, KioskSink, Layout, display_available, make_layout  # noqa: E402
-from edge.types import Decision, FaceBox, FaceResult, Frame, FrameReport  # noqa: E402
 
 SMALL = (800, 480)
 HUGE = (3840, 2160)

@@ -28,10 +28,10 @@ import numpy as np
 import pytest
 
 from edge.config import MqttConfig
-from edge.errors import ConfigError
+from edge.core.errors import ConfigError
+from edge.core.types import Decision, Frame, FrameReport
 from edge.fleet import FleetView, register_commands
 from edge.sinks.mqtt import MqttSink, check_device_id, default_device_id, parse_url
-from edge.types import Decision, Frame, FrameReport
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = (0.1, 0.5)  # reconnect delays for the tests (the product uses 1..30 s)

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from edge.classifier import ExpressionClassifier
+from edge.core.errors import EmojifyError, ModelError
+from edge.core.labels import LABELS
+from edge.core.types import FaceBox, Frame
 from edge.datasets import load_arrays
-from edge.errors import EmojifyError, ModelError
-from edge.labels import LABELS
 from edge.personalize import registry
 from edge.personalize.capture import (
     CaptureCancelled,
@@ -47,7 +48,6 @@ from edge.personalize.tflite_edit import (
     read_metadata,
     replace_dense_head,
 )
-from edge.types import FaceBox, Frame
 from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
 
 ROOT = Path(__file__).resolve().parent.parent

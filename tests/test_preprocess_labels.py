@@ -8,17 +8,17 @@ import cv2
 import numpy as np
 import pytest
 
-from edge import labels
-from edge.preprocess import (
+from edge.core import labels
+from edge.core.image import to_gray
+from edge.core.preprocess import (
     INPUT_SCALE,
     INPUT_ZERO_POINT,
     crop_box,
     face_to_model_pixels,
     pixels_to_float,
     pixels_to_int8,
-    to_gray,
 )
-from edge.quantization import dequantize, quantize
+from edge.core.quantization import dequantize, quantize
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "data" / "golden_face48.png"
@@ -84,8 +84,8 @@ def test_int8_input_is_pixel_minus_128_and_float_is_pixel_over_255():
 
 def test_training_evaluation_and_app_see_the_same_pixels():
     """FER rows, folder images and live crops all pass through face_to_model_pixels."""
+    from edge.core.types import FaceBox, Frame
     from edge.pipeline import Analyzer
-    from edge.types import FaceBox, Frame
 
     frame = astronaut_bgr()
     gray = to_gray(frame)
@@ -104,7 +104,7 @@ def test_training_evaluation_and_app_see_the_same_pixels():
 
     Analyzer(Detector(), Recorder()).analyze(Frame(gray, 0, 0.0), {})
     app_pixels = seen[0]
-    x, y, w, h = crop_box(ASTRONAUT_BOX, gray.shape)
+    x, y, w, h = crop_box(ASTRONAUT_BOX)
     offline = face_to_model_pixels(frame[y : y + h, x : x + w])  # a cropped photo in a data set
     assert np.array_equal(app_pixels, face_to_model_pixels(frame, ASTRONAUT_BOX))
     assert np.array_equal(app_pixels, offline)

@@ -20,16 +20,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from edge.errors import DisplayError, SourceError
+from edge.core.errors import DisplayError, SourceError
+from edge.core.image import to_gray
+from edge.core.smoothing import DecisionSmoother
+from edge.core.types import FaceBox, Frame
 from edge.pipeline import Analyzer, Pipeline
-from edge.preprocess import to_gray
 from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import JsonLogSink
 from edge.sinks.lines import LineWriter
-from edge.smoothing import DecisionSmoother
 from edge.sources import CameraLostError
 from edge.sources.reconnect import ReconnectingSource
-from edge.types import FaceBox, Frame
 from tests.conftest import start_headless_demo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.labels import LABELS
+from edge.core.labels import LABELS
 from tests.conftest import astronaut_video, start_headless_demo
 
 ROOT = Path(__file__).resolve().parent.parent

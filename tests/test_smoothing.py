@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.labels import LABELS
-from edge.smoothing import DecisionSmoother, SmoothingConfig
+from edge.core.labels import LABELS
+from edge.core.smoothing import DecisionSmoother, SmoothingConfig
 
 
 def onehot(label: str, p: float = 0.9) -> np.ndarray:

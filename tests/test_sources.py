@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge.errors import SourceError
+from edge.core.errors import SourceError
+from edge.core.types import Frame
 from edge.sources import CameraLostError, factory
 from edge.sources import demo as demo_module
 from edge.sources.demo import NO_FACE, PERIOD, DemoSource
@@ -28,7 +29,6 @@ from edge.sources.opencv_source import OpenCVCameraSource
 from edge.sources.picamera2_source import Picamera2Source, y_plane
 from edge.sources.reconnect import MAX_WAIT_PER_READ, ReconnectingSource
 from edge.sources.video import VideoFileSource
-from edge.types import Frame
 
 
 class FakeClock:

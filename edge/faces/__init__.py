@@ -1,6 +1,6 @@
 """Face detectors: one module per backend, chosen once by :func:`make_detector`.
 
-Every detector takes a grey ``(H, W)`` uint8 frame and returns :class:`edge.types.FaceBox`
+Every detector takes a grey ``(H, W)`` uint8 frame and returns :class:`edge.core.types.FaceBox`
 objects in frame pixels, largest first.
 """
 
@@ -12,8 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.errors import ConfigError, EmojifyError
-from edge.types import FaceBox
+from edge.core.errors import ConfigError, EmojifyError
+from edge.core.types import FaceBox
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import ModelError
+from edge.core.errors import ModelError
+from edge.core.types import FaceBox
 from edge.faces import largest_first
 from edge.paths import FACE_DETECTOR_MODEL
 from edge.runtime import check_model_file, get_runtime
-from edge.types import FaceBox
 
 log = logging.getLogger(__name__)
 

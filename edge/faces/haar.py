@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import ModelError
+from edge.core.errors import ModelError
+from edge.core.types import FaceBox
 from edge.faces import largest_first
-from edge.types import FaceBox
 
 CASCADE = "haarcascade_frontalface_default.xml"
 SEARCH = (Path("/usr/share/opencv4/haarcascades"), Path("/usr/share/opencv/haarcascades"))

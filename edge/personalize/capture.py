@@ -4,7 +4,7 @@ This is the only code in the project that writes face images. A session asks for
 first, then for each emotion shows the target emoji ("make this face"), counts down and takes
 ``per_emotion`` crops at intervals while suggesting small pose changes. Each crop goes through
 the live app's path exactly: the configured face detector on the grey frame, the largest face,
-:func:`edge.preprocess.face_to_model_pixels`. Crops are written as 48x48 grey PNGs to::
+:func:`edge.core.preprocess.face_to_model_pixels`. Crops are written as 48x48 grey PNGs to::
 
     <state>/dataset/<person>/<emotion>/<timestamp>-<n>.png
 
@@ -32,11 +32,11 @@ from typing import Protocol, TextIO
 import cv2
 import numpy as np
 
-from edge.errors import ConfigError, EmojifyError
-from edge.labels import EMOJI, LABELS, label_for_name
-from edge.preprocess import INPUT_SIZE, face_to_model_pixels
+from edge.core.errors import ConfigError, EmojifyError
+from edge.core.labels import EMOJI, LABELS, label_for_name
+from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
+from edge.core.types import FaceBox, Frame
 from edge.sources import CameraLostError
-from edge.types import FaceBox, Frame
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class CaptureUI(Protocol):
     """What a capture session shows; every method also lets the person cancel."""
 
     def open(self) -> None:
-        """Acquire the screen. Raise :class:`edge.errors.EmojifyError` with a fix when impossible."""
+        """Acquire the screen. Raise :class:`edge.core.errors.EmojifyError` with a fix when impossible."""
         ...
 
     def ask_consent(self, text: str) -> bool:

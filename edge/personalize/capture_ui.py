@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.errors import DisplayError
+from edge.core.errors import DisplayError
+from edge.core.types import FaceBox, Frame
 from edge.personalize.capture import PROMPTS
 from edge.sinks.kiosk import BG, LABEL_COLORS, RED, TEXT, TEXT_DIM, TRACK
 from edge.sinks.screen import close_screen, open_screen
-from edge.types import FaceBox, Frame
 
 if TYPE_CHECKING:
     import pygame

@@ -1,7 +1,7 @@
 """The ``capture``, ``personalize`` and ``model`` sub-commands of ``emojify``.
 
 :func:`register_commands` adds them to the main parser; each sets ``func``, which returns the
-exit status. User errors raise :class:`edge.errors.EmojifyError` (printed as one line by ``main``).
+exit status. User errors raise :class:`edge.core.errors.EmojifyError` (printed as one line by ``main``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.errors import ConfigError, EmojifyError
+from edge.core.errors import ConfigError, EmojifyError
 from edge.paths import DEFAULT_MODEL, default_state_dir
 
 log = logging.getLogger(__name__)

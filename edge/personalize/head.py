@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from edge.core.errors import EmojifyError, ModelError
+from edge.core.labels import LABELS, NUM_CLASSES
 from edge.datasets import DatasetError, FaceArrays, is_fer_csv, load_arrays
-from edge.errors import EmojifyError, ModelError
-from edge.labels import LABELS, NUM_CLASSES
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edge.errors import EmojifyError, ModelError
+from edge.core.errors import EmojifyError, ModelError
 
 log = logging.getLogger(__name__)
 

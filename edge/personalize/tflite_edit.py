@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import ModelError
-from edge.quantization import activation_params, symmetric_scales
+from edge.core.errors import ModelError
+from edge.core.quantization import activation_params, symmetric_scales
 
 log = logging.getLogger(__name__)
 

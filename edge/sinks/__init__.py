@@ -1,4 +1,4 @@
-"""Sinks: where each :class:`edge.types.FrameReport` goes (screen, JSON log, MQTT...).
+"""Sinks: where each :class:`edge.core.types.FrameReport` goes (screen, JSON log, MQTT...).
 
 Headless is just a different list of sinks; nothing in the loop branches on it.
 """
@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from edge.types import FrameReport
+from edge.core.types import FrameReport
 
 
 class Sink(Protocol):
     """Consumes frame reports."""
 
     def open(self) -> None:
-        """Acquire resources (window, file). Raise :class:`edge.errors.EmojifyError` with a fix."""
+        """Acquire resources (window, file). Raise :class:`edge.core.errors.EmojifyError` with a fix."""
         ...
 
     def handle(self, report: FrameReport) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pygame
 
-from edge.labels import EMOJI
+from edge.core.labels import EMOJI
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class EmojiArt:
         """Return the artwork for ``key`` fitted into a ``size`` × ``size`` square (cached).
 
         Args:
-            key: A label from :data:`edge.labels.LABELS` or :data:`THINKING`.
+            key: A label from :data:`edge.core.labels.LABELS` or :data:`THINKING`.
             size: Edge of the square in pixels.
         """
         size = max(8, int(size))
@@ -148,7 +148,7 @@ def draw_face(key: str, size: int) -> pygame.Surface:
     Drawn at twice the size and scaled down for smooth edges.
 
     Args:
-        key: A label from :data:`edge.labels.LABELS` or :data:`THINKING`.
+        key: A label from :data:`edge.core.labels.LABELS` or :data:`THINKING`.
         size: Edge of the square in pixels.
     """
     s = max(8, int(size)) * 2

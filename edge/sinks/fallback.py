@@ -2,7 +2,7 @@
 
 With ``--display auto`` a display that fails to open, or fails mid-run (HDMI unplugged, DRM
 master lost), turns into one WARNING and JSON lines. With ``--display kiosk`` or ``window``
-the person asked for a screen, so the failure is a clear :class:`edge.errors.DisplayError`.
+the person asked for a screen, so the failure is a clear :class:`edge.core.errors.DisplayError`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from edge.errors import DisplayError
+from edge.core.errors import DisplayError
+from edge.core.types import FrameReport
 from edge.sinks import Sink
-from edge.types import FrameReport
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from edge.labels import LABELS
+from edge.core.labels import LABELS
+from edge.core.types import FrameReport
 from edge.sinks.lines import LineWriter
-from edge.types import FrameReport
 
 
 def iso_now() -> str:

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.errors import ConfigError
-from edge.labels import LABELS, NUM_CLASSES
+from edge.core.errors import ConfigError
+from edge.core.labels import LABELS, NUM_CLASSES
+from edge.core.types import FrameReport
 from edge.sinks.screen import NO_PYGAME, close_screen, open_screen, set_screen_mode
-from edge.types import FrameReport
 
 if TYPE_CHECKING:
     import pygame

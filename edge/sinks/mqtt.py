@@ -34,9 +34,9 @@ from urllib.parse import unquote, urlsplit
 
 from edge import __version__
 from edge.config import MqttConfig, resolve_path
-from edge.errors import ConfigError
+from edge.core.errors import ConfigError
+from edge.core.types import FrameReport
 from edge.sinks.jsonlog import SummaryCounter, iso_now
-from edge.types import FrameReport
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from edge.errors import DisplayError
+from edge.core.errors import DisplayError
 
 if TYPE_CHECKING:
     import pygame

@@ -1,6 +1,6 @@
 """Frame sources: one module per backend, chosen once at start by :func:`make_source`.
 
-A source yields :class:`edge.types.Frame` objects (grey image first). Live cameras keep only
+A source yields :class:`edge.core.types.Frame` objects (grey image first). Live cameras keep only
 the newest frame ("latest frame wins"); files and folders are read in order and end.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from edge.types import Frame
+from edge.core.types import Frame
 
 
 class CameraLostError(Exception):
@@ -24,7 +24,7 @@ class Source(Protocol):
     live: bool
 
     def open(self) -> None:
-        """Acquire the device or file. Raises :class:`edge.errors.SourceError` with a fix."""
+        """Acquire the device or file. Raises :class:`edge.core.errors.SourceError` with a fix."""
         ...
 
     def read(self) -> Frame | None:

@@ -35,8 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import SourceError
-from edge.types import Frame
+from edge.core.errors import SourceError
+from edge.core.types import Frame
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.errors import SourceError
+from edge.core.errors import SourceError
 from edge.sources import CameraLostError, Source
 
 log = logging.getLogger(__name__)

@@ -7,21 +7,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from edge.errors import SourceError
-from edge.types import Frame
+from edge.core.errors import SourceError
+from edge.core.image import IMAGE_SUFFIXES, decode, is_image_file, to_gray, to_rgb
+from edge.core.types import Frame
 
 log = logging.getLogger(__name__)
 
-#: File name endings (lower case) that are read; everything else in the folder is ignored.
-EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
-
 
 def list_images(folder: Path) -> list[Path]:
-    """The image files directly inside ``folder``, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
+    """The image files directly inside ``folder`` (see :data:`edge.core.image.IMAGE_SUFFIXES`), sorted by name."""
+    return sorted(p for p in folder.iterdir() if is_image_file(p.name) and p.is_file())
 
 
 class ImageFolderSource:
@@ -77,7 +74,7 @@ class ImageFolderSource:
         self._files = list_images(self.path)
         if not self._files:
             raise SourceError(
-                f"no images in {self.path}: put .png, .jpg, .jpeg, .bmp or .webp files there, or choose another source"
+                f"no images in {self.path}: put {', '.join(IMAGE_SUFFIXES)} files there, or choose another source"
             )
         self._bad = set()
         self._position = 0
@@ -92,13 +89,11 @@ class ImageFolderSource:
         except OSError as exc:
             log.warning("skipping %s: %s", path, exc)
             return None
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR if self.preview else cv2.IMREAD_GRAYSCALE) if data.size else None
+        image = decode(data)
         if image is None:
             log.warning("skipping %s: not an image OpenCV can decode", path)
             return None
-        if self.preview:
-            return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        return image, None
+        return to_gray(image), (to_rgb(image) if self.preview else None)
 
     def _pace(self) -> None:
         if self.fps is None:

@@ -17,35 +17,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.errors import SourceError
+from edge.core.errors import SourceError
+from edge.core.image import to_gray, to_rgb
+from edge.core.types import Frame
 from edge.sources import CameraLostError
-from edge.types import Frame
 
 log = logging.getLogger(__name__)
 
 REQUEST_SIZE = (640, 480)
 #: Consecutive failed reads in the grabber thread before the camera counts as lost.
 MAX_FAILED_READS = 10
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """A grey uint8 image from an OpenCV frame (BGR, BGRA or already grey)."""
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    if image.shape[2] == 1:
-        return image[:, :, 0]
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """An RGB uint8 image from an OpenCV frame (BGR, BGRA or grey)."""
-    if image.ndim == 2 or image.shape[2] == 1:
-        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2RGB)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _default_capture(device: int | str) -> Any:

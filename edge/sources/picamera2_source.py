@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import SourceError
+from edge.core.errors import SourceError
+from edge.core.types import Frame
 from edge.sources import CameraLostError
-from edge.types import Frame
 
 log = logging.getLogger(__name__)
 

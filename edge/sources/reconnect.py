@@ -14,8 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from edge.core.types import Frame
 from edge.sources import CameraLostError, Source
-from edge.types import Frame
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.errors import SourceError
-from edge.sources.opencv_source import to_gray, to_rgb
-from edge.types import Frame
+from edge.core.errors import SourceError
+from edge.core.image import to_gray, to_rgb
+from edge.core.types import Frame
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.labels import NUM_CLASSES
+from edge.core.labels import NUM_CLASSES
 
 
 def _score(logits: np.ndarray, labels: np.ndarray, offsets: np.ndarray, min_recall: float) -> float:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edge.labels import LABELS
-from edge.preprocess import pixels_to_float
+from edge.core.labels import LABELS
+from edge.core.preprocess import pixels_to_float
 from edge.tflite_builder import Conv, Dense, GlobalMean, Int8Net, MaxPool, write_int8_model
 from edge.training.model import ConvBlock, EmotionNet
 

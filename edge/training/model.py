@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from edge.labels import NUM_CLASSES
+from edge.core.labels import NUM_CLASSES
 
 
 @dataclass(frozen=True)

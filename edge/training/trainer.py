@@ -22,9 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from edge.core.labels import LABELS, NUM_CLASSES
+from edge.core.preprocess import pixels_to_float
 from edge.datasets import FaceArrays, load_arrays, load_ferplus_targets
-from edge.labels import LABELS, NUM_CLASSES
-from edge.preprocess import pixels_to_float
 from edge.training.augment import AugmentConfig, augment
 from edge.training.model import EmotionNet, ModelConfig, count_parameters
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.labels import LABELS, NUM_CLASSES
-from edge.types import Decision
+from edge.core.labels import LABELS, NUM_CLASSES
+from edge.core.types import Decision
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,6 @@ class DecisionSmoother:
     def decision(self) -> Decision:
         """The latest decision."""
         return self._decision
-
-    def reset(self) -> None:
-        """Forget everything (e.g. after the camera came back)."""
-        self.__init__(self.config)  # type: ignore[misc]
 
     def update(self, scores: np.ndarray | None, now: float) -> Decision:
         """Feed one frame's probabilities for the primary face, or ``None`` for no face.

@@ -1,7 +1,7 @@
 """The one preprocessing path from a camera frame or photo to the model's input.
 
 Training, evaluation, personalisation and the live app all call :func:`face_to_model_pixels`
-(face crop -> grey -> 48x48 uint8) and then :func:`pixels_to_float` (training, float models)
+(face crop -> grey -> ``INPUT_SIZE`` square uint8; a classifier passes the size its model takes) and then :func:`pixels_to_float` (training, float models)
 or :func:`pixels_to_int8` (the int8 model). A test pins the output with a golden image, so a
 change here is a deliberate change for every consumer at once.
 
@@ -15,7 +15,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-#: Side of the square model input, in pixels.
+from edge.core.image import to_gray
+from edge.core.quantization import quantize
+
+#: Side of the square model input, in pixels: the default where no model is at hand (capture,
+#: data sets); :class:`edge.inference.classifier.ExpressionClassifier` reads it from its model.
 INPUT_SIZE = 48
 
 #: Extra context around a detected face box, as a fraction of the box side on each side.
@@ -34,52 +38,11 @@ INPUT_ZERO_POINT = -128
 Box = tuple[int, int, int, int]
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as a 2-D uint8 grey image.
-
-    Args:
-        image: ``(H, W)`` grey, ``(H, W, 1)``, ``(H, W, 3)`` BGR or ``(H, W, 4)`` BGRA; uint8,
-            or another integer or float dtype (floats are taken as ``[0, 1]`` when their
-            maximum is at most 1, else as ``[0, 255]``).
-
-    Returns:
-        A contiguous ``(H, W)`` uint8 array.
-
-    Raises:
-        ValueError: The array has a shape that is not an image.
-    """
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 3 and image.shape[2] in (3, 4):
-        image = _as_uint8(image)
-        code = cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
-        return np.ascontiguousarray(cv2.cvtColor(image, code))
-    if image.ndim != 2 or image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"not an image: array of shape {image.shape}")
-    return np.ascontiguousarray(_as_uint8(image))
-
-
-def _as_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image
-    if np.issubdtype(image.dtype, np.floating):
-        finite = np.clip(np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0), 0.0, 255.0)
-        if finite.size and float(finite.max()) <= 1.0:
-            finite = finite * 255.0  # floats in [0, 1]
-        return np.clip(np.rint(finite), 0, 255).astype(np.uint8)
-    if image.dtype == np.uint16:
-        return (image >> 8).astype(np.uint8)
-    if image.dtype == np.bool_:
-        return image.astype(np.uint8) * 255
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def crop_box(box: Box, frame_shape: tuple[int, ...]) -> Box:
+def crop_box(box: Box) -> Box:
     """The square region cut from a frame for a detected face box.
 
     Args:
         box: Face box ``(x, y, w, h)`` in frame pixels.
-        frame_shape: Shape of the frame (only height and width are used).
 
     Returns:
         ``(x, y, side, side)``; it may extend past the frame, which is then padded.
@@ -92,27 +55,28 @@ def crop_box(box: Box, frame_shape: tuple[int, ...]) -> Box:
     return (round(cx - side / 2.0), round(cy - side / 2.0), side_i, side_i)
 
 
-def face_to_model_pixels(image: np.ndarray, box: Box | None = None) -> np.ndarray:
-    """Cut the face out of ``image`` and make the model's 48x48 grey pixels.
+def face_to_model_pixels(image: np.ndarray, box: Box | None = None, size: int = INPUT_SIZE) -> np.ndarray:
+    """Cut the face out of ``image`` and make the model's square grey pixels.
 
     Args:
-        image: A frame or photo (any layout :func:`to_gray` accepts).
+        image: A frame or photo (any layout :func:`edge.core.image.to_gray` accepts).
         box: The detected face ``(x, y, w, h)``; ``None`` when ``image`` already is a face
             crop (FER2013 rows, captured crops, cropped photos).
+        size: Side of the model input (:data:`INPUT_SIZE` unless a model says otherwise).
 
     Returns:
-        ``(48, 48)`` uint8 grey pixels.
+        ``(size, size)`` uint8 grey pixels.
     """
     gray = to_gray(image)
     if box is not None:
-        gray = _cut(gray, crop_box(box, gray.shape))
+        gray = _cut(gray, crop_box(box))
     h, w = gray.shape
-    if (h, w) == (INPUT_SIZE, INPUT_SIZE):
+    if (h, w) == (size, size):
         return gray
     if h != w:
         gray = _cut(gray, _centre_square(w, h))
-    interpolation = cv2.INTER_AREA if gray.shape[0] > INPUT_SIZE else cv2.INTER_LINEAR
-    return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=interpolation)
+    interpolation = cv2.INTER_AREA if gray.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(gray, (size, size), interpolation=interpolation)
 
 
 def _centre_square(w: int, h: int) -> Box:
@@ -155,6 +119,4 @@ def pixels_to_int8(pixels: np.ndarray, scale: float = INPUT_SCALE, zero_point: i
     """
     if abs(scale - INPUT_SCALE) < 1e-9 and zero_point == INPUT_ZERO_POINT:
         return (pixels.astype(np.int16) - 128).astype(np.int8)
-    from edge.quantization import quantize
-
     return quantize(pixels_to_float(pixels), scale, zero_point)

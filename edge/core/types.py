@@ -53,7 +53,7 @@ class FaceBox:
 
 @dataclass(frozen=True)
 class FaceResult:
-    """A face and the classifier's probabilities for it (label order of :mod:`edge.labels`)."""
+    """A face and the classifier's probabilities for it (label order of :mod:`edge.core.labels`)."""
 
     box: FaceBox
     scores: np.ndarray

@@ -1,0 +1,9 @@
+"""The product's vocabulary and pure maths: no I/O, no hardware, no threads.
+
+Rule: modules here import only the standard library, NumPy, OpenCV's array functions and msgspec,
+and each other; every other package may import them. Types that cross stage boundaries
+(:mod:`~edge.core.types`), the label order (:mod:`~edge.core.labels`), errors a person can act on
+(:mod:`~edge.core.errors`), image conversions (:mod:`~edge.core.image`), the one preprocessing
+function (:mod:`~edge.core.preprocess`), int8 quantisation (:mod:`~edge.core.quantization`) and the
+decision smoother (:mod:`~edge.core.smoothing`).
+"""
