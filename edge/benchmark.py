@@ -105,9 +105,9 @@ def run_benchmark(
         warmup: Frames processed before measuring.
         detect_every: Run the face detector every N frames.
     """
-    from edge.classifier import ExpressionClassifier
     from edge.core.smoothing import DecisionSmoother
     from edge.faces import make_detector
+    from edge.inference.classifier import ExpressionClassifier
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink

@@ -16,6 +16,7 @@ from typing import Any
 from edge import __version__, paths
 from edge.config import Config, load_config
 from edge.core.errors import EmojifyError
+from edge.inference.runtime import DELEGATES
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--source", help="auto, picamera2, opencv:N, /dev/videoN, demo, a video file or an image folder")
     run.add_argument("--display", choices=("auto", "kiosk", "window", "none"), help="none = headless JSON lines")
     run.add_argument("--model", help="int8 .tflite model (default: models/emotion_int8.tflite)")
-    run.add_argument("--delegate", choices=("auto", "cpu", "edgetpu"))
+    run.add_argument("--delegate", choices=DELEGATES)
     run.add_argument("--threads", type=int, help="interpreter threads")
     run.add_argument("--log", help="JSON lines file (default: stdout when headless)")
     run.add_argument("--log-every", type=int, help="write one frame line per N frames")

@@ -16,6 +16,7 @@ from typing import Any
 from edge import paths
 from edge.core.errors import ConfigError
 from edge.core.smoothing import SmoothingConfig
+from edge.inference.runtime import DELEGATES
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ SECTIONS: dict[str, type] = {
 }
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "model.delegate": ("auto", "cpu", "edgetpu"),
+    "model.delegate": DELEGATES,
     "faces.detector": ("blazeface", "haar"),
     "display.mode": ("auto", "kiosk", "window", "none"),
 }

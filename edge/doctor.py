@@ -67,14 +67,14 @@ def run_checks(config_path: Path | None) -> list[Check]:
 
 
 def _runtime() -> Check:
-    from edge.runtime import get_runtime
+    from edge.inference.runtime import get_runtime
 
     rt = get_runtime()
     return Check("runtime", True, f"{rt.package} {rt.version}")
 
 
 def _model(model: Path) -> Check:
-    from edge.classifier import ExpressionClassifier
+    from edge.inference.classifier import ExpressionClassifier
 
     clf = ExpressionClassifier(model, num_threads=1, delegate="cpu")
     size = model.stat().st_size / 1e6
@@ -95,7 +95,7 @@ def _labels(model: Path) -> Check:
 
 
 def _edgetpu(model: Path, delegate: str) -> Check:
-    from edge.runtime import EDGETPU_LIBRARY, edgetpu_model_path
+    from edge.inference.runtime import EDGETPU_LIBRARY, edgetpu_model_path
 
     required = delegate == "edgetpu"
     compiled = edgetpu_model_path(model)
@@ -111,7 +111,7 @@ def _edgetpu(model: Path, delegate: str) -> Check:
         return Check(
             "edge tpu", False, f"runtime found but no {compiled.name}; compile it (models/README.md)", required
         )
-    from edge.classifier import ExpressionClassifier
+    from edge.inference.classifier import ExpressionClassifier
 
     clf = ExpressionClassifier(model, num_threads=1, delegate="edgetpu")
     return Check("edge tpu", True, f"{clf.info.path.name} on the Edge TPU", required)

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class Classifier(Protocol):
-    """What the loop needs from :class:`edge.classifier.ExpressionClassifier`."""
+    """What the loop needs from :class:`edge.inference.classifier.ExpressionClassifier`."""
 
     def classify(self, pixels: np.ndarray) -> np.ndarray:
         """Probabilities for one face's 48x48 uint8 pixels."""

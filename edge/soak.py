@@ -69,9 +69,9 @@ def soak(source_spec: str, duration: float, sample_every: float = 10.0, realtime
         sample_every: Seconds between samples.
         realtime: Pace the clip at its own frame rate, as a camera would (else as fast as possible).
     """
-    from edge.classifier import ExpressionClassifier
     from edge.core.smoothing import DecisionSmoother
     from edge.faces import make_detector
+    from edge.inference.classifier import ExpressionClassifier
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline
     from edge.sinks.jsonlog import JsonLogSink

@@ -18,6 +18,7 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from edge.benchmark import make_clip, run_benchmark  # noqa: E402
+from edge.inference.runtime import DELEGATES  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", default="demo", help="a video file, or demo (rendered unpaced)")
     p.add_argument("--frames", type=int, default=600)
     p.add_argument("--threads", type=int, default=1, help="classifier threads")
-    p.add_argument("--delegate", default="cpu", choices=("auto", "cpu", "edgetpu"))
+    p.add_argument("--delegate", default="cpu", choices=DELEGATES)
     p.add_argument("--model", type=Path)
     p.add_argument("--detect-every", type=int, default=1, help="run the face detector every N frames")
     p.add_argument("--make-clip", type=Path, help="first write a 10 s 640x480 clip of the demo animation here")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.classifier import ExpressionClassifier
 from edge.core.errors import EmojifyError
 from edge.datasets import is_fer_csv
 from edge.evaluation import confusion_png, format_report, metrics, predict_dataset
+from edge.inference.classifier import ExpressionClassifier
 from edge.paths import DEFAULT_MODEL
 
 

@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from edge import runtime
-from edge.classifier import ExpressionClassifier
 from edge.core.errors import DelegateError, ModelError
-from edge.tflite_builder import Dense, GlobalMean, Int8Net, write_int8_model
+from edge.inference import runtime
+from edge.inference.classifier import ExpressionClassifier
+from edge.model_format.writer import Dense, GlobalMean, Int8Net, write_int8_model
 from tests.conftest import synthetic_face
 
 

@@ -47,9 +47,9 @@ def test_kiosk_opens_on_kms_drm():
 
 
 def test_edge_tpu_runs_the_compiled_model(model_path):
-    from edge.classifier import ExpressionClassifier
     from edge.core.errors import DelegateError
-    from edge.runtime import edgetpu_model_path
+    from edge.inference.classifier import ExpressionClassifier
+    from edge.inference.runtime import edgetpu_model_path
 
     if not edgetpu_model_path(model_path).exists():
         pytest.skip("no compiled models/emotion_int8_edgetpu.tflite (see models/README.md)")

@@ -14,11 +14,20 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.classifier import ExpressionClassifier
 from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
 from edge.datasets import load_arrays
+from edge.inference.classifier import ExpressionClassifier
+from edge.model_format.editor import read_dense_head, replace_dense_head
+from edge.model_format.metadata import (
+    FEATURE_MOMENTS_KEY,
+    PERSONALIZATION_KEY,
+    add_metadata,
+    encode_moments,
+    read_feature_moments,
+    read_metadata,
+)
 from edge.personalize import registry
 from edge.personalize.capture import (
     CaptureCancelled,
@@ -37,16 +46,6 @@ from edge.personalize.head import (
     softmax,
     split_holdout,
     time_folds,
-)
-from edge.personalize.tflite_edit import (
-    FEATURE_MOMENTS_KEY,
-    PERSONALIZATION_KEY,
-    add_metadata,
-    encode_moments,
-    read_dense_head,
-    read_feature_moments,
-    read_metadata,
-    replace_dense_head,
 )
 from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
 

@@ -278,8 +278,8 @@ class FlakyTpuInterpreter:
 def test_edge_tpu_lost_mid_run_continues_on_cpu(monkeypatch, tmp_path, model_path, caplog):
     import shutil
 
-    from edge import runtime
-    from edge.classifier import ExpressionClassifier
+    from edge.inference import runtime
+    from edge.inference.classifier import ExpressionClassifier
 
     cpu = tmp_path / "emotion_int8.tflite"
     shutil.copy(model_path, cpu)

@@ -48,3 +48,33 @@ def activation_params(low: float, high: float) -> tuple[float, int]:
     scale = (high - low) / 255.0
     zero_point = round(-128 - low / scale)
     return scale, int(np.clip(zero_point, -128, 127))
+
+
+def quantize_symmetric(weights: np.ndarray, scales: np.ndarray | float) -> np.ndarray:
+    """Symmetric int8 weights ``round(w / scale)`` in ``[-127, 127]`` (``scales`` broadcast against ``weights``)."""
+    return np.clip(np.round(np.asarray(weights) / scales), -127, 127).astype(np.int8)
+
+
+def quantize_bias(bias: np.ndarray, scales: np.ndarray | float) -> np.ndarray:
+    """int32 bias ``round(b / scale)``, saturating (scale = input scale x weight scale, per the TFLite spec)."""
+    q = np.round(np.asarray(bias, np.float64) / np.asarray(scales, np.float64))
+    return np.clip(q, -(2**31), 2**31 - 1).astype(np.int32)
+
+
+def quantize_dense(
+    weight: np.ndarray, bias: np.ndarray, input_scale: float
+) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """A FULLY_CONNECTED layer in int8: weights symmetric per tensor, bias int32 at ``input_scale * weight_scale``.
+
+    Args:
+        weight: ``(out, in)`` float weights.
+        bias: ``(out,)`` float bias.
+        input_scale: Scale of the tensor the layer reads.
+
+    Returns:
+        ``(int8 weights, weight scale, int32 bias, bias scale)``.
+    """
+    weight = np.asarray(weight)
+    w_scale = float(symmetric_scales(weight[None], axis=0)[0])
+    b_scale = float(np.float32(w_scale * input_scale))
+    return quantize_symmetric(weight, w_scale), w_scale, quantize_bias(bias, b_scale), b_scale

@@ -17,8 +17,8 @@ import numpy as np
 from edge.core.errors import ModelError
 from edge.core.types import FaceBox
 from edge.faces import largest_first
+from edge.inference.runtime import check_model_file, get_runtime
 from edge.paths import FACE_DETECTOR_MODEL
-from edge.runtime import check_model_file, get_runtime
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
   :mod:`edge.personalize.capture_ui` is its kiosk screen.
 * :mod:`edge.personalize.head` — ``emojify personalize``: refit the model's last layer on the
   captures with NumPy, anchored at the shipped weights, and measure before/after.
-* :mod:`edge.personalize.tflite_edit` — read and replace that layer in the int8 ``.tflite``.
+* :mod:`edge.model_format.editor` — read and replace that layer in the int8 ``.tflite``.
 * :mod:`edge.personalize.registry` — which model is active (``emojify model list|use|rollback``)
   and :func:`active_model_path` for the app.
 * :mod:`edge.personalize.cli` — :func:`register_commands` for ``edge.cli``.

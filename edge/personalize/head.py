@@ -483,7 +483,7 @@ def compute_feature_moments(model: Path, pixels: np.ndarray, threads: int = 1) -
     Raises:
         ModelError: The model has no ``features`` output.
     """
-    from edge.classifier import ExpressionClassifier
+    from edge.inference.classifier import ExpressionClassifier
 
     classifier = ExpressionClassifier(model, num_threads=threads, delegate="cpu")
     _, features = run_model(classifier, pixels)
@@ -499,8 +499,8 @@ def embed_feature_moments(model: Path, pixels: np.ndarray, threads: int = 1) -> 
     Returns:
         The moments stored.
     """
+    from edge.model_format.metadata import FEATURE_MOMENTS_KEY, add_metadata, encode_moments
     from edge.personalize.registry import atomic_write_bytes
-    from edge.personalize.tflite_edit import FEATURE_MOMENTS_KEY, add_metadata, encode_moments
 
     moments = compute_feature_moments(model, pixels, threads)
     data = add_metadata(_read_model(model), {FEATURE_MOMENTS_KEY: encode_moments(moments)})
@@ -553,17 +553,16 @@ def personalize(
     Raises:
         EmojifyError: Unusable model or data (``ModelError``, ``PersonalizeError``).
     """
-    from edge.classifier import ExpressionClassifier
     from edge.evaluation import metrics
-    from edge.personalize.registry import atomic_write_bytes
-    from edge.personalize.tflite_edit import (
+    from edge.inference.classifier import ExpressionClassifier
+    from edge.model_format.editor import read_dense_head, replace_dense_head
+    from edge.model_format.metadata import (
         FEATURE_MOMENTS_KEY,
         PERSONALIZATION_KEY,
         encode_moments,
-        read_dense_head,
         read_feature_moments,
-        replace_dense_head,
     )
+    from edge.personalize.registry import atomic_write_bytes
 
     started = time.perf_counter()
     base_bytes = _read_model(base_model)

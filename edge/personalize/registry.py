@@ -197,7 +197,7 @@ def active_model_path(state_dir: Path) -> Path | None:
 
 def _check_model(path: Path) -> None:
     """Refuse a file the app could not load, before it becomes the active model."""
-    from edge.classifier import ExpressionClassifier
+    from edge.inference.classifier import ExpressionClassifier
 
     if not path.is_file():
         raise RegistryError(f"{path}: no such model file; see 'emojify model list'")
@@ -301,7 +301,7 @@ class ModelEntry:
 
 
 def _personal_info(path: Path) -> dict[str, Any]:
-    from edge.personalize.tflite_edit import PERSONALIZATION_KEY, read_metadata
+    from edge.model_format.metadata import PERSONALIZATION_KEY, read_metadata
 
     try:
         raw = read_metadata(path.read_bytes()).get(PERSONALIZATION_KEY)

@@ -1,7 +1,7 @@
 """Export a trained :class:`EmotionNet` to the shipped int8 TFLite model.
 
 BatchNorm is folded into the convolutions, activation ranges are calibrated on real images
-run through the float model, and :mod:`edge.tflite_builder` writes the flatbuffer. The
+run through the float model, and :mod:`edge.model_format.writer` writes the flatbuffer. The
 penultimate features are a second output, for ``emojify personalize``.
 """
 
@@ -16,7 +16,7 @@ import torch
 
 from edge.core.labels import LABELS
 from edge.core.preprocess import pixels_to_float
-from edge.tflite_builder import Conv, Dense, GlobalMean, Int8Net, MaxPool, write_int8_model
+from edge.model_format.writer import Conv, Dense, GlobalMean, Int8Net, MaxPool, write_int8_model
 from edge.training.model import ConvBlock, EmotionNet
 
 log = logging.getLogger(__name__)

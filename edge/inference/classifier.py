@@ -1,7 +1,8 @@
 """Expression classifier: the int8 TFLite model behind a small, neutral interface.
 
-It takes the 48x48 uint8 pixels made by :func:`edge.core.preprocess.face_to_model_pixels` and
-returns probabilities in label order. The interpreter never leaves this module.
+It takes the square uint8 pixels made by :func:`edge.core.preprocess.face_to_model_pixels` (of
+:attr:`ExpressionClassifier.input_size`, read from the model) and returns probabilities in label
+order. The interpreter never leaves this module.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from edge.core.errors import ModelError
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.preprocess import INPUT_SIZE, pixels_to_float, pixels_to_int8
 from edge.core.quantization import dequantize
-from edge.runtime import open_interpreter
+from edge.inference.runtime import get_runtime, open_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class ExpressionClassifier:
     Args:
         model: Path to the CPU ``.tflite`` model (its ``_edgetpu`` sibling is found by name).
         num_threads: CPU threads.
-        delegate: ``auto``, ``cpu`` or ``edgetpu`` (see :func:`edge.runtime.open_interpreter`).
+        delegate: ``auto``, ``cpu`` or ``edgetpu`` (see :func:`edge.inference.runtime.open_interpreter`).
 
     Raises:
         ModelError: The model cannot be used with this project's labels and preprocessing.
@@ -51,8 +52,6 @@ class ExpressionClassifier:
         self._open(delegate)
 
     def _open(self, delegate: str) -> None:
-        from edge.runtime import get_runtime
-
         interpreter, used, path = open_interpreter(self._cpu_model, self._threads, delegate)
         self._interpreter: Any = interpreter
         self._input, self._probs, self._features = _check_signature(interpreter, path)
@@ -62,13 +61,19 @@ class ExpressionClassifier:
         log.info("model %s on %s (%s input)", path, used, self.info.input_dtype)
 
     @property
+    def input_size(self) -> int:
+        """Side of the square face pixels the model takes (read from its input tensor)."""
+        return int(self._input["shape"][1])
+
+    @property
     def has_features(self) -> bool:
         """True when the model also outputs its penultimate features."""
         return self._features is not None
 
     def _set_input(self, pixels: np.ndarray) -> None:
-        if pixels.shape != (INPUT_SIZE, INPUT_SIZE):
-            raise ValueError(f"face pixels must be {INPUT_SIZE}x{INPUT_SIZE}, got {pixels.shape}")
+        size = self.input_size
+        if pixels.shape != (size, size):
+            raise ValueError(f"face pixels must be {size}x{size}, got {pixels.shape}")
         dtype = np.dtype(self._input["dtype"])
         if dtype == np.int8:
             scale, zero_point = self._input["quantization"]
@@ -90,7 +95,7 @@ class ExpressionClassifier:
             raise _Retry from None
 
     def classify(self, pixels: np.ndarray) -> np.ndarray:
-        """Probabilities ``(7,)`` float32 for one face's 48x48 uint8 pixels."""
+        """Probabilities ``(7,)`` float32 for one face's uint8 pixels (``input_size`` square)."""
         return self.run(pixels)[0]
 
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -127,12 +132,15 @@ def _check_signature(interpreter: Any, path: Path) -> tuple[dict[str, Any], dict
     inputs = interpreter.get_input_details()
     outputs = interpreter.get_output_details()
     if len(inputs) != 1:
-        raise ModelError(f"{path}: the model has {len(inputs)} inputs; expected one 48x48 grey image")
+        raise ModelError(
+            f"{path}: the model has {len(inputs)} inputs; expected one {INPUT_SIZE}x{INPUT_SIZE} grey image"
+        )
     inp = inputs[0]
     shape = tuple(int(v) for v in inp["shape"])
     if shape not in ((1, INPUT_SIZE, INPUT_SIZE, 1), (1, INPUT_SIZE, INPUT_SIZE)):
         raise ModelError(
-            f"{path}: input shape {list(shape)} does not fit; the model must take [1, 48, 48, 1] grey faces"
+            f"{path}: input shape {list(shape)} does not fit; the model must take [1, {INPUT_SIZE}, {INPUT_SIZE}, 1] grey faces "
+            "(the size the preprocessing makes and training uses)"
         )
     if np.dtype(inp["dtype"]) not in (np.int8, np.uint8, np.float32):
         raise ModelError(f"{path}: input type {np.dtype(inp['dtype']).name} is not supported; export int8 (or float32)")

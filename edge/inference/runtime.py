@@ -8,10 +8,12 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from edge.core.errors import DelegateError, ModelError, RuntimeMissingError
+from edge.model_format.schema import has_identifier
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,8 @@ log = logging.getLogger(__name__)
 RUNTIMES = (("ai_edge_litert.interpreter", "ai-edge-litert"), ("tflite_runtime.interpreter", "tflite-runtime"))
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
-DELEGATES = ("auto", "cpu", "edgetpu")
+#: Where the expression model may run: the one list of valid ``model.delegate`` values.
+DELEGATES: tuple[str, ...] = ("auto", "cpu", "edgetpu")
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,6 @@ def get_runtime() -> Runtime:
         except Exception as exc:
             problems.append(f"{package}: {exc}")
             continue
-        from importlib.metadata import PackageNotFoundError, version
-
         try:
             found = version(package)
         except PackageNotFoundError:
@@ -93,7 +94,7 @@ def check_model_file(path: Path) -> None:
         raise ModelError(f'model path {path} is not a file; point model = "..." at a .tflite file')
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if len(head) < 8 or head[4:8] != b"TFL3":
+    if not has_identifier(head):
         raise ModelError(
             f"{path} is not a TFLite model (empty, truncated or another format); restore it with 'git checkout -- {path}' or retrain"
         )
