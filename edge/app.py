@@ -9,7 +9,7 @@ from pathlib import Path
 from edge.config import Config, resolve_path
 from edge.core.errors import DisplayError
 from edge.core.smoothing import DecisionSmoother
-from edge.faces import make_detector
+from edge.faces.registry import make_detector
 from edge.inference.classifier import ExpressionClassifier
 from edge.pipeline import Analyzer, Notifier, Pipeline
 from edge.sinks import Sink

@@ -106,7 +106,7 @@ def run_benchmark(
         detect_every: Run the face detector every N frames.
     """
     from edge.core.smoothing import DecisionSmoother
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
     from edge.inference.classifier import ExpressionClassifier
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline

@@ -16,6 +16,7 @@ from typing import Any
 from edge import paths
 from edge.core.errors import ConfigError
 from edge.core.smoothing import SmoothingConfig
+from edge.faces.registry import DETECTORS
 from edge.inference.runtime import DELEGATES
 
 
@@ -111,7 +112,7 @@ SECTIONS: dict[str, type] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.delegate": DELEGATES,
-    "faces.detector": ("blazeface", "haar"),
+    "faces.detector": tuple(DETECTORS),
     "display.mode": ("auto", "kiosk", "window", "none"),
 }
 

@@ -118,7 +118,7 @@ def _edgetpu(model: Path, delegate: str) -> Check:
 
 
 def _detector(name: str) -> Check:
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
 
     detector = make_detector(name)
     ok = detector.name == name

@@ -18,8 +18,9 @@ import numpy as np
 
 from edge.core.image import to_gray
 from edge.core.labels import LABELS, NUM_CLASSES
-from edge.core.preprocess import face_to_model_pixels
+from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 from edge.datasets import iter_samples
+from edge.faces.base import FaceDetector, largest_face_crop
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Predictions:
     ms_per_face: float
 
 
-def detect_and_crop(detector: Any, image: np.ndarray) -> np.ndarray | None:
+def detect_and_crop(detector: FaceDetector, image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray | None:
     """The app's face path for a photo: grey, detect, crop the largest face; ``None`` if none.
 
     Small images are upscaled first (to 256 px on the short side) so that the detector sees
@@ -99,10 +100,8 @@ def detect_and_crop(detector: Any, image: np.ndarray) -> np.ndarray | None:
         gray = cv2.resize(
             gray, (round(gray.shape[1] * factor), round(gray.shape[0] * factor)), interpolation=cv2.INTER_CUBIC
         )
-    faces = detector.detect(gray)
-    if not faces:
-        return None
-    return face_to_model_pixels(gray, faces[0].as_tuple())
+    found = largest_face_crop(detector, gray, size)
+    return None if found is None else found[1]
 
 
 def predict_dataset(

@@ -24,7 +24,7 @@ from edge.core.labels import NUM_CLASSES
 from edge.core.preprocess import face_to_model_pixels
 from edge.core.smoothing import DecisionSmoother
 from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport
-from edge.faces import FaceDetector
+from edge.faces.base import FaceDetector
 from edge.sinks import Sink
 from edge.sources import CameraLostError, Source
 

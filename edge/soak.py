@@ -70,7 +70,7 @@ def soak(source_spec: str, duration: float, sample_every: float = 10.0, realtime
         realtime: Pace the clip at its own frame rate, as a camera would (else as fast as possible).
     """
     from edge.core.smoothing import DecisionSmoother
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
     from edge.inference.classifier import ExpressionClassifier
     from edge.paths import DEFAULT_MODEL
     from edge.pipeline import Analyzer, Pipeline

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from edge.datasets import iter_samples
-from edge.faces import make_detector
+from edge.faces.base import PHOTO_SETTINGS
+from edge.faces.registry import DETECTORS, make_detector
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--usage", default="Training")
     p.add_argument("--n", type=int, default=1000)
-    p.add_argument("--detector", default="blazeface")
+    p.add_argument("--detector", default=PHOTO_SETTINGS.name, choices=tuple(DETECTORS))
     args = p.parse_args(argv)
-    detector = make_detector(args.detector, min_size=20, threshold=0.5)
+    detector = make_detector(args.detector, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold)
     pad, scale = 48, 4  # put the 48x48 face in a larger frame so the detector sees context
     margins, shifts, offsets = [], [], []
     for sample in islice(iter_samples(args.data, args.usage), args.n):

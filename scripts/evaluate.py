@@ -22,6 +22,7 @@ import numpy as np
 from edge.core.errors import EmojifyError
 from edge.datasets import is_fer_csv
 from edge.evaluation import confusion_png, format_report, metrics, predict_dataset
+from edge.faces.registry import photo_detector
 from edge.inference.classifier import ExpressionClassifier
 from edge.paths import DEFAULT_MODEL
 
@@ -63,9 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         classifier = ExpressionClassifier(args.model, num_threads=args.threads, delegate="cpu")
         detector = None
         if args.detect_faces:
-            from edge.faces import make_detector
-
-            detector = make_detector("blazeface", min_size=20, threshold=0.5)
+            detector = photo_detector()
         pred = predict_dataset(classifier.classify, args.data, usage, detector, args.limit)
     except EmojifyError as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
 from edge.datasets import load_arrays
+from edge.faces.base import largest_face_crop
 from edge.inference.classifier import ExpressionClassifier
 from edge.model_format.editor import read_dense_head, replace_dense_head
 from edge.model_format.metadata import (
@@ -34,7 +35,6 @@ from edge.personalize.capture import (
     CaptureSettings,
     CaptureStore,
     ConsoleCaptureUI,
-    largest_face_crop,
     run_capture,
 )
 from edge.personalize.cli import register_commands
@@ -102,7 +102,7 @@ def test_capture_from_replay_writes_the_expected_crops_and_nothing_else(tmp_path
     arrays = load_arrays(state / "dataset")
     assert sorted(LABELS[i] for i in arrays.labels) == ["happy"] * 3 + ["sad"] * 3
     # Same detector and preprocessing as the live app: the first three face frames, largest face.
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
     from edge.sources.video import VideoFileSource
 
     detector = make_detector("blazeface", 40, 0.6)

@@ -319,7 +319,7 @@ def test_edge_tpu_lost_mid_run_continues_on_cpu(monkeypatch, tmp_path, model_pat
 )
 def test_frame_path_handles_odd_sizes_and_dtypes(image):
     """Any array a source could hand over goes through grey -> detector -> crop -> classify."""
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
 
     detector = _detector(make_detector)
     analyzer = Analyzer(detector, ConstClassifier())

@@ -243,7 +243,7 @@ def test_image_folder_any_size_and_dtype_gives_uint8_gray(height, width, channel
 
 @pytest.fixture(scope="module")
 def detector():
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
 
     return make_detector("blazeface")
 

