@@ -113,8 +113,8 @@ def build_pipeline(config: Config, display: str, notifier: Notifier | None = Non
     Raises:
         EmojifyError: Anything that cannot be set up, with the fix in the message.
     """
-    from edge.sources.factory import make_source
     from edge.sources.reconnect import ReconnectingSource
+    from edge.sources.registry import make_source
 
     classifier = ExpressionClassifier(model_path(config), config.model.threads, config.model.delegate)
     detector = make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)

@@ -127,7 +127,7 @@ def _detector(name: str) -> Check:
 
 
 def _camera() -> Check:
-    from edge.sources.factory import list_video_devices, probe_picamera2
+    from edge.sources.auto import list_video_devices, probe_picamera2
 
     reason = probe_picamera2()
     if reason is None:

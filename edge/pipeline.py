@@ -26,7 +26,7 @@ from edge.core.smoothing import DecisionSmoother
 from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport
 from edge.faces.base import FaceDetector
 from edge.sinks import Sink
-from edge.sources import CameraLostError, Source
+from edge.sources.base import CameraLostError, Source
 
 log = logging.getLogger(__name__)
 

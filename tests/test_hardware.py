@@ -15,7 +15,7 @@ pytestmark = pytest.mark.hardware
 
 
 def test_pi_camera_delivers_grey_frames_at_camera_rate():
-    from edge.sources.factory import probe_picamera2
+    from edge.sources.auto import probe_picamera2
     from edge.sources.picamera2_source import Picamera2Source
 
     reason = probe_picamera2()

@@ -28,7 +28,7 @@ from edge.pipeline import Analyzer, Pipeline
 from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import JsonLogSink
 from edge.sinks.lines import LineWriter
-from edge.sources import CameraLostError
+from edge.sources.base import CameraLostError
 from edge.sources.reconnect import ReconnectingSource
 from tests.conftest import start_headless_demo
 

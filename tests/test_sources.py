@@ -1,4 +1,4 @@
-"""Frame sources: files, folders, the demo, the factory, picamera2 / OpenCV fakes and reconnection."""
+"""Frame sources: files, folders, the demo, the registry, picamera2 / OpenCV fakes and reconnection."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from edge.core.errors import SourceError
 from edge.core.types import Frame
-from edge.sources import CameraLostError, factory
+from edge.sources import auto, registry
 from edge.sources import demo as demo_module
+from edge.sources.base import CameraLostError
 from edge.sources.demo import NO_FACE, PERIOD, DemoSource
 from edge.sources.images import ImageFolderSource
 from edge.sources.opencv_source import OpenCVCameraSource
@@ -483,7 +484,7 @@ def test_y_plane_rejects_short_buffer() -> None:
 
 def test_hardware_modules_import_without_hardware() -> None:
     code = (
-        "import sys; import edge.sources.factory, edge.sources.picamera2_source, edge.sources.reconnect; "
+        "import sys; import edge.sources.registry, edge.sources.auto, edge.sources.picamera2_source, edge.sources.reconnect; "
         "print('picamera2' in sys.modules)"
     )
     import subprocess
@@ -576,33 +577,33 @@ def test_opencv_open_failure_is_source_error() -> None:
 @pytest.fixture
 def no_hardware(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "picamera2", None)
-    monkeypatch.setattr(factory, "list_video_devices", lambda: [])
+    monkeypatch.setattr(auto, "list_video_devices", lambda: [])
 
 
 def test_factory_spec_forms(tmp_path: Path, clip: Path) -> None:
     save(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
-    source = factory.make_source("picamera2", width=160, height=120, preview=True)
+    source = registry.make_source("picamera2", width=160, height=120, preview=True)
     assert isinstance(source, Picamera2Source) and (source.width, source.height, source.preview) == (160, 120, True)
-    source = factory.make_source("opencv:2")
+    source = registry.make_source("opencv:2")
     assert isinstance(source, OpenCVCameraSource) and source.device == 2
-    source = factory.make_source("/dev/video3")
+    source = registry.make_source("/dev/video3")
     assert isinstance(source, OpenCVCameraSource) and source.device == "/dev/video3"
-    assert isinstance(factory.make_source("demo"), DemoSource)
-    source = factory.make_source(str(clip), loop=True)
+    assert isinstance(registry.make_source("demo"), DemoSource)
+    source = registry.make_source(str(clip), loop=True)
     assert isinstance(source, VideoFileSource) and source.loop
-    source = factory.make_source(str(tmp_path), loop=True)
+    source = registry.make_source(str(tmp_path), loop=True)
     assert isinstance(source, ImageFolderSource) and source.loop
 
 
 @pytest.mark.parametrize("spec", ["webcam", "opencv:", "opencv:x", "/dev/videoX", "", "/no/such/clip.mp4"])
 def test_factory_rejects_unknown_spec(spec: str) -> None:
     with pytest.raises(SourceError, match="valid sources: auto, picamera2, opencv:N"):
-        factory.make_source(spec)
+        registry.make_source(spec)
 
 
 def test_auto_falls_back_to_demo_and_says_why(no_hardware, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="edge.sources.factory"):
-        source = factory.make_source("auto")
+    with caplog.at_level(logging.INFO, logger="edge.sources.auto"):
+        source = registry.make_source("auto")
     assert isinstance(source, DemoSource)
     text = caplog.text
     assert "skipping picamera2: picamera2 is not installed" in text
@@ -611,7 +612,7 @@ def test_auto_falls_back_to_demo_and_says_why(no_hardware, caplog: pytest.LogCap
 
 
 def test_auto_prefers_picamera2(fake_picamera2) -> None:
-    assert isinstance(factory.make_source("auto"), Picamera2Source)
+    assert isinstance(registry.make_source("auto"), Picamera2Source)
     assert fake_picamera2.instances == []  # probing lists cameras without opening one
 
 
@@ -619,17 +620,17 @@ def test_auto_picamera2_installed_without_camera_tries_v4l2(
     fake_picamera2, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(fake_picamera2, "cameras", [])
-    monkeypatch.setattr(factory, "list_video_devices", lambda: ["/dev/video0", "/dev/video2"])
+    monkeypatch.setattr(auto, "list_video_devices", lambda: ["/dev/video0", "/dev/video2"])
     probed = []
 
     def probe(device: str) -> str | None:
         probed.append(device)
         return "gave no frame for 2 s" if device == "/dev/video0" else None
 
-    monkeypatch.setattr(factory, "probe_v4l2", probe)
-    with caplog.at_level(logging.INFO, logger="edge.sources.factory"):
-        choice = factory.describe_auto_choice(probe_device=probe)
-        source = factory.make_source("auto")
+    monkeypatch.setattr(auto, "probe_v4l2", probe)
+    with caplog.at_level(logging.INFO, logger="edge.sources.auto"):
+        choice = auto.describe_auto_choice(probe_device=probe)
+        source = registry.make_source("auto")
     assert choice.spec == "/dev/video2"
     assert choice.skipped == [("picamera2", "picamera2 found no camera"), ("/dev/video0", "gave no frame for 2 s")]
     assert "skipped /dev/video0" in str(choice)

@@ -37,7 +37,7 @@ from edge.core.labels import EMOJI, LABELS, label_for_name
 from edge.core.preprocess import INPUT_SIZE
 from edge.core.types import FaceBox, Frame
 from edge.faces.base import FaceDetector, largest_face_crop
-from edge.sources import CameraLostError
+from edge.sources.base import CameraLostError
 
 log = logging.getLogger(__name__)
 

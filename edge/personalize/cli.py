@@ -79,7 +79,7 @@ def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
         parse_emotions,
         run_capture,
     )
-    from edge.sources.factory import make_source
+    from edge.sources.registry import make_source
 
     config = load_config(args.config)
     settings = CaptureSettings(

@@ -1,40 +1,9 @@
-"""Frame sources: one module per backend, chosen once at start by :func:`make_source`.
+"""Frame sources: cameras, video files, image folders and the demo, behind one protocol.
 
-A source yields :class:`edge.core.types.Frame` objects (grey image first). Live cameras keep only
-the newest frame ("latest frame wins"); files and folders are read in order and end.
+Rule: one module per backend, each a class with ``from_spec(spec, options)``;
+:data:`edge.sources.registry.SPEC_FORMS` lists the spec forms and imports only the chosen
+backend (:mod:`~edge.sources.auto` picks one for ``auto``). Camera libraries (picamera2) are
+imported inside the backend that needs them. Sources hand out :class:`edge.core.types.Frame`
+objects and raise :class:`~edge.sources.base.CameraLostError` when a live camera fails; they
+import :mod:`edge.core` only, and nothing here knows about faces, models or sinks.
 """
-
-from __future__ import annotations
-
-from typing import Protocol
-
-from edge.core.types import Frame
-
-
-class CameraLostError(Exception):
-    """The camera stopped delivering frames mid-run (unplugged, driver error, stall)."""
-
-
-class Source(Protocol):
-    """Where frames come from."""
-
-    #: Human-readable description, e.g. ``"picamera2 (lores 320x240 Y plane)"``.
-    name: str
-    #: True for cameras (retry on failure), False for files that end.
-    live: bool
-
-    def open(self) -> None:
-        """Acquire the device or file. Raises :class:`edge.core.errors.SourceError` with a fix."""
-        ...
-
-    def read(self) -> Frame | None:
-        """The newest frame; ``None`` at the end of a file or folder.
-
-        Raises:
-            CameraLostError: A live camera failed or stalled.
-        """
-        ...
-
-    def close(self) -> None:
-        """Release the device; safe to call twice."""
-        ...

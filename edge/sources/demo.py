@@ -37,6 +37,7 @@ import numpy as np
 
 from edge.core.errors import SourceError
 from edge.core.types import Frame
+from edge.sources.base import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,11 @@ class DemoSource:
         self._gray: np.ndarray | None = None
         self._rgb: np.ndarray | None = None
         self._layers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    @classmethod
+    def from_spec(cls, spec: str, options: SourceOptions) -> DemoSource:
+        """The demo for ``demo`` (see :mod:`edge.sources.registry`)."""
+        return cls(preview=options.preview)
 
     def open(self) -> None:
         """Load the photo and prepare the backdrop and the second face.

@@ -12,6 +12,7 @@ import numpy as np
 from edge.core.errors import SourceError
 from edge.core.image import IMAGE_SUFFIXES, decode, is_image_file, to_gray, to_rgb
 from edge.core.types import Frame
+from edge.sources.base import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,11 @@ class ImageFolderSource:
         self._position = 0
         self._index = 0
         self._next_due: float | None = None
+
+    @classmethod
+    def from_spec(cls, spec: str, options: SourceOptions) -> ImageFolderSource:
+        """The image folder named by ``spec`` (see :mod:`edge.sources.registry`)."""
+        return cls(Path(spec).expanduser(), loop=options.loop, preview=options.preview)
 
     def open(self) -> None:
         """List the images.

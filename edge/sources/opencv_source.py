@@ -20,7 +20,7 @@ import numpy as np
 from edge.core.errors import SourceError
 from edge.core.image import to_gray, to_rgb
 from edge.core.types import Frame
-from edge.sources import CameraLostError
+from edge.sources.base import CameraLostError, SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,11 @@ class OpenCVCameraSource:
         self._taken = 0  # value of _seq when read() last returned
         self._error: str | None = None
         self._index = 0
+
+    @classmethod
+    def from_spec(cls, spec: str, options: SourceOptions) -> OpenCVCameraSource:
+        """The camera for ``opencv:N`` or ``/dev/videoN`` (see :mod:`edge.sources.registry`)."""
+        return cls(int(spec.split(":", 1)[1]) if spec.startswith("opencv:") else spec, preview=options.preview)
 
     def open(self) -> None:
         """Open the camera and start the grabber thread.

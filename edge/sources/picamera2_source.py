@@ -22,7 +22,7 @@ import numpy as np
 
 from edge.core.errors import SourceError
 from edge.core.types import Frame
-from edge.sources import CameraLostError
+from edge.sources.base import CameraLostError, SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,11 @@ class Picamera2Source:
         self._camera: Any = None
         self._index = 0
         self._wait_has_timeout: bool | None = None
+
+    @classmethod
+    def from_spec(cls, spec: str, options: SourceOptions) -> Picamera2Source:
+        """The Pi camera for ``picamera2`` (see :mod:`edge.sources.registry`)."""
+        return cls(width=options.width, height=options.height, preview=options.preview)
 
     def open(self) -> None:
         """Open, configure and start the camera.

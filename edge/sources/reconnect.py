@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from edge.core.types import Frame
-from edge.sources import CameraLostError, Source
+from edge.sources.base import CameraLostError, Source
 
 log = logging.getLogger(__name__)
 

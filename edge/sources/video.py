@@ -20,6 +20,7 @@ import numpy as np
 from edge.core.errors import SourceError
 from edge.core.image import to_gray, to_rgb
 from edge.core.types import Frame
+from edge.sources.base import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ class VideoFileSource:
         self._consumed = 0  # file frames read or skipped so far, across loops
         self._start: float | None = None
         self.dropped = 0
+
+    @classmethod
+    def from_spec(cls, spec: str, options: SourceOptions) -> VideoFileSource:
+        """The video file named by ``spec`` (see :mod:`edge.sources.registry`)."""
+        return cls(Path(spec).expanduser(), loop=options.loop, preview=options.preview)
 
     def open(self) -> None:
         """Open the file and decode its first frame.

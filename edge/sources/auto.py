@@ -1,16 +1,7 @@
-"""Choose the frame source once, at start-up, from a spec string.
+"""What ``auto`` means: the Pi camera, else the first V4L2 camera that gives a frame, else the demo.
 
-Spec forms (:data:`SPEC_FORMS`):
-
-- ``auto``: the Pi camera if picamera2 and a camera are there, else the first V4L2 camera that
-  opens and gives a frame, else the built-in demo. The choice and the reason every earlier
-  candidate was skipped are logged at INFO.
-- ``picamera2``: the Pi camera (CSI).
-- ``opencv:N`` or ``/dev/videoN``: a USB / V4L2 camera through OpenCV.
-- ``demo``: the built-in animated demo (needs scikit-image).
-- a path to a video file, or to a folder of images.
-
-Only the chosen backend's module is imported, and nothing downstream branches on which one it was.
+The choice and the reason every earlier candidate was skipped are logged at INFO. Probing opens
+and closes cameras, so it runs once, at start-up.
 """
 
 from __future__ import annotations
@@ -22,26 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.core.errors import SourceError
-from edge.sources import CameraLostError, Source
+from edge.sources.base import CameraLostError
+from edge.sources.opencv_source import OpenCVCameraSource
 
 log = logging.getLogger(__name__)
-
-SPEC_FORMS = (
-    "auto",
-    "picamera2",
-    "opencv:N (camera number, e.g. opencv:0)",
-    "/dev/videoN",
-    "demo",
-    "a path to a video file",
-    "a path to a folder of images",
-)
 
 #: V4L2 nodes on a Raspberry Pi that are codecs or ISP stages, not cameras: never probed.
 _NOT_CAMERAS = ("bcm2835-codec", "bcm2835-isp", "rpi-hevc", "pispbe", "rp1-cfe", "unicam", "hevc")
 #: Seconds ``auto`` waits for the first frame of a V4L2 camera.
 PROBE_TIMEOUT = 2.0
-_OPENCV_SPEC = re.compile(r"opencv:(\d+)")
-_DEV_SPEC = re.compile(r"/dev/video\d+")
 
 
 def _device_number(path: str) -> int:
@@ -84,8 +64,6 @@ def probe_picamera2() -> str | None:
 
 def probe_v4l2(device: str) -> str | None:
     """Why ``device`` cannot be used, or ``None`` when it opens and gives a frame (then closes it)."""
-    from edge.sources.opencv_source import OpenCVCameraSource
-
     source = OpenCVCameraSource(device, stall_timeout=PROBE_TIMEOUT, start_timeout=PROBE_TIMEOUT)
     try:
         source.open()
@@ -156,45 +134,3 @@ def describe_auto_choice(
             skip(device, reason)
     log.info("auto source: using %s", choice.spec if choice.spec != "demo" else "the built-in demo (no camera found)")
     return choice
-
-
-def make_source(spec: str, *, preview: bool = False, loop: bool = False, width: int = 320, height: int = 240) -> Source:
-    """Build the source for ``spec`` (see :data:`SPEC_FORMS`); nothing is opened except ``auto``'s probes.
-
-    Args:
-        spec: Which source.
-        preview: Sources also produce RGB ``Frame.preview`` images.
-        loop: Video files and image folders start again at the end.
-        width: Grey frame width of the Pi camera (its lores stream).
-        height: Grey frame height of the Pi camera.
-
-    Raises:
-        SourceError: The spec is not one of the valid forms, or names a path that does not exist.
-    """
-    text = spec.strip()
-    if text == "auto":
-        text = describe_auto_choice().spec
-    if text == "picamera2":
-        from edge.sources.picamera2_source import Picamera2Source
-
-        return Picamera2Source(width=width, height=height, preview=preview)
-    match = _OPENCV_SPEC.fullmatch(text)
-    if match or _DEV_SPEC.fullmatch(text):
-        from edge.sources.opencv_source import OpenCVCameraSource
-
-        return OpenCVCameraSource(int(match.group(1)) if match else text, preview=preview)
-    if text == "demo":
-        from edge.sources.demo import DemoSource
-
-        return DemoSource(preview=preview)
-    path = Path(text).expanduser()
-    if text and path.is_dir():
-        from edge.sources.images import ImageFolderSource
-
-        return ImageFolderSource(path, loop=loop, preview=preview)
-    if text and path.is_file():
-        from edge.sources.video import VideoFileSource
-
-        return VideoFileSource(path, loop=loop, preview=preview)
-    why = "no such file or folder" if text and ("/" in text or "." in text) else "unknown source"
-    raise SourceError(f"{why}: {spec!r}; valid sources: {', '.join(SPEC_FORMS)}")

@@ -1,0 +1,98 @@
+"""The frame sources there are, by spec form; the one place that builds one from a spec string.
+
+Spec forms (:data:`SPEC_FORMS`, checked in order after ``auto``):
+
+- ``auto``: see :mod:`edge.sources.auto`.
+- ``picamera2``: the Pi camera (CSI).
+- ``opencv:N`` or ``/dev/videoN``: a USB / V4L2 camera through OpenCV.
+- ``demo``: the built-in animated demo (needs scikit-image).
+- a path to a video file, or to a folder of images.
+
+To add a source, write ``edge/sources/<name>.py`` with a class that has ``from_spec(spec,
+options)`` (and the :class:`~edge.sources.base.Source` protocol), and add one line here. Only the
+chosen backend's module is imported, and nothing downstream branches on which one it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.core.errors import SourceError
+from edge.core.plugins import load
+from edge.sources.auto import describe_auto_choice
+from edge.sources.base import Source, SourceOptions
+
+
+def _named(word: str) -> Callable[[str], bool]:
+    return lambda text: text == word
+
+
+def _pattern(regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _existing(kind: Callable[[Path], bool]) -> Callable[[str], bool]:
+    return lambda text: bool(text) and kind(Path(text).expanduser())
+
+
+@dataclass(frozen=True)
+class SpecForm:
+    """One way to write ``camera.source``.
+
+    Attributes:
+        form: How it is written, for help and error messages.
+        matches: Whether a spec string is of this form.
+        backend: ``"module:Class"``; the class builds itself with ``from_spec(spec, options)``.
+    """
+
+    form: str
+    matches: Callable[[str], bool]
+    backend: str
+
+
+#: ``auto`` is resolved first (:func:`edge.sources.auto.describe_auto_choice`); then these, in order.
+SPEC_FORMS: tuple[SpecForm, ...] = (
+    SpecForm("picamera2", _named("picamera2"), "edge.sources.picamera2_source:Picamera2Source"),
+    SpecForm(
+        "opencv:N (camera number, e.g. opencv:0)",
+        _pattern(r"opencv:\d+"),
+        "edge.sources.opencv_source:OpenCVCameraSource",
+    ),
+    SpecForm("/dev/videoN", _pattern(r"/dev/video\d+"), "edge.sources.opencv_source:OpenCVCameraSource"),
+    SpecForm("demo", _named("demo"), "edge.sources.demo:DemoSource"),
+    SpecForm("a path to a video file", _existing(Path.is_file), "edge.sources.video:VideoFileSource"),
+    SpecForm("a path to a folder of images", _existing(Path.is_dir), "edge.sources.images:ImageFolderSource"),
+)
+
+
+def valid_forms() -> str:
+    """The spec forms for messages: ``auto, picamera2, ...``."""
+    return ", ".join(["auto", *(form.form for form in SPEC_FORMS)])
+
+
+def make_source(spec: str, *, preview: bool = False, loop: bool = False, width: int = 320, height: int = 240) -> Source:
+    """Build the source for ``spec`` (see :data:`SPEC_FORMS`); nothing is opened except ``auto``'s probes.
+
+    Args:
+        spec: Which source.
+        preview: Sources also produce RGB ``Frame.preview`` images.
+        loop: Video files and image folders start again at the end.
+        width: Grey frame width of the Pi camera (its lores stream).
+        height: Grey frame height of the Pi camera.
+
+    Raises:
+        SourceError: The spec is not one of the valid forms, or names a path that does not exist.
+    """
+    text = spec.strip()
+    if text == "auto":
+        text = describe_auto_choice().spec
+    options = SourceOptions(preview=preview, loop=loop, width=width, height=height)
+    for form in SPEC_FORMS:
+        if form.matches(text):
+            return load(form.backend).from_spec(text, options)  # type: ignore[no-any-return]
+    why = "no such file or folder" if text and ("/" in text or "." in text) else "unknown source"
+    raise SourceError(f"{why}: {spec!r}; valid sources: {valid_forms()}")
