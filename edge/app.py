@@ -6,11 +6,12 @@ import logging
 import os
 from pathlib import Path
 
-from edge.config import Config, resolve_path
+from edge.config.schema import Config
 from edge.core.errors import DisplayError
 from edge.core.smoothing import DecisionSmoother
 from edge.faces.registry import make_detector
 from edge.inference.classifier import ExpressionClassifier
+from edge.paths import resolve as resolve_path
 from edge.pipeline import Analyzer, Notifier, Pipeline
 from edge.sinks import Sink
 from edge.sinks.fallback import FallbackSink
@@ -151,7 +152,7 @@ def model_path(config: Config) -> Path:
     A personalised model is used only while the config names the default (shipped) model, so an
     explicit ``model.path`` or ``--model`` always wins.
     """
-    from edge.config import ModelConfig
+    from edge.config.schema import ModelConfig
     from edge.paths import default_state_dir
     from edge.personalize.registry import active_model_path
 

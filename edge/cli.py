@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from edge import __version__, paths
-from edge.config import Config, load_config
+from edge.config.loader import load_config
+from edge.config.schema import Config
 from edge.core.errors import EmojifyError
+from edge.display.modes import DISPLAY_MODES
 from edge.inference.runtime import DELEGATES
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate the config file and print the effective configuration."""
-    from edge.config import to_toml
+    from edge.config.loader import to_toml
 
     config = _config_from(args)
     print(f"# {config.source_file}: ok")
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the camera -> emoji loop (kiosk or headless)")
     _add_config(run)
     run.add_argument("--source", help="auto, picamera2, opencv:N, /dev/videoN, demo, a video file or an image folder")
-    run.add_argument("--display", choices=("auto", "kiosk", "window", "none"), help="none = headless JSON lines")
+    run.add_argument("--display", choices=DISPLAY_MODES, help="none = headless JSON lines")
     run.add_argument("--model", help="int8 .tflite model (default: models/emotion_int8.tflite)")
     run.add_argument("--delegate", choices=DELEGATES)
     run.add_argument("--threads", type=int, help="interpreter threads")

@@ -44,7 +44,9 @@ def _guard(name: str, required: bool, fn: Callable[[], Check]) -> Check:
 
 def run_checks(config_path: Path | None) -> list[Check]:
     """Run every check, in the order a person would fix things."""
-    from edge.config import Config, load_config, resolve_path
+    from edge.config.loader import load_config
+    from edge.config.schema import Config
+    from edge.paths import resolve as resolve_path
 
     checks: list[Check] = []
     config = Config()

@@ -20,7 +20,8 @@ from edge.core.image import to_gray
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 from edge.datasets import iter_samples
-from edge.faces.base import FaceDetector, largest_face_crop
+from edge.faces.base import FaceDetector
+from edge.faces.crop import largest_face_crop
 
 log = logging.getLogger(__name__)
 

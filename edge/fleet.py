@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from edge.config import MqttConfig
+from edge.config.schema import MqttConfig
 from edge.core.errors import EmojifyError
 from edge.core.labels import LABELS
 
@@ -239,7 +239,7 @@ def _heading(monitor: FleetMonitor) -> str:
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     """Show the fleet table: live (every ``--interval`` s), or once after ``--duration`` s."""
-    from edge.config import load_config
+    from edge.config.loader import load_config
 
     overrides = {
         "mqtt": {

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.config import Config, build_config, load_config, to_toml
+from edge.config.loader import build_config, load_config, to_toml
+from edge.config.schema import Config
 from edge.core.errors import ConfigError
 
 
@@ -102,3 +103,59 @@ def test_random_bytes_only_raise_config_error(tmp_path_factory, raw):
     path.write_bytes(raw)
     with contextlib.suppress(ConfigError):
         load_config(path)
+
+
+def float_keys() -> list[tuple[str, str]]:
+    import msgspec
+
+    info = msgspec.inspect.type_info(Config)
+    return [
+        (section.name, key.name)
+        for section in info.fields  # type: ignore[attr-defined]
+        if isinstance(section.type, msgspec.inspect.StructType)
+        for key in section.type.fields
+        if isinstance(key.type, msgspec.inspect.FloatType | msgspec.inspect.IntType)
+    ]
+
+
+def test_every_number_has_both_bounds_so_nan_and_inf_never_pass() -> None:
+    import msgspec
+
+    info = msgspec.inspect.type_info(Config)
+    sections = [s for s in info.fields if isinstance(s.type, msgspec.inspect.StructType)]  # type: ignore[attr-defined]
+    assert len(sections) == 7
+    for section in sections:
+        for key in section.type.fields:
+            if isinstance(key.type, msgspec.inspect.FloatType):
+                assert key.type.ge is not None and key.type.le is not None, f"[{section.name}] {key.name}"
+
+
+@pytest.mark.parametrize(("section", "key"), float_keys())
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_infinity_are_rejected_with_file_and_line(tmp_path, section, key, value):
+    path = write(tmp_path, f"# comment\n[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"config.toml:3: \[{section}\] {key} must be"):
+        load_config(path)
+
+
+def test_choices_come_from_the_registries(tmp_path):
+    from edge.display.modes import DISPLAY_MODES
+    from edge.faces.registry import DETECTORS
+    from edge.inference.runtime import DELEGATES
+
+    for section, key, names in (
+        ("faces", "detector", tuple(DETECTORS)),
+        ("model", "delegate", DELEGATES),
+        ("display", "mode", DISPLAY_MODES),
+    ):
+        for name in names:
+            assert getattr(getattr(build_config({section: {key: name}}), section), key) == name
+        with pytest.raises(ConfigError, match=rf"\[{section}\] {key} must be one of {', '.join(names)}, got 'nope'"):
+            load_config(write(tmp_path, f"[{section}]\n{key} = 'nope'\n"))
+
+
+def test_source_file_is_not_a_section_and_deep_nesting_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown section \[source_file\]"):
+        load_config(write(tmp_path, "source_file = 'x'\n"))
+    with pytest.raises(ConfigError, match=r"config\.toml"):
+        load_config(write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n"))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.config import MqttConfig
+from edge.config.schema import MqttConfig
 from edge.core.errors import ConfigError
 from edge.core.types import Decision, Frame, FrameReport
 from edge.fleet import FleetView, register_commands
@@ -207,9 +207,9 @@ class Subscriber:
 def make_sink(url: str, clock: Clock, **kwargs: Any) -> MqttSink:
     fields = {"device_id": "kiosk-1", "publish_decisions": True, "buffer": 100}
     config = MqttConfig(
-        url=url, **{**fields, **{k: v for k, v in kwargs.items() if k in MqttConfig.__dataclass_fields__}}
+        url=url, **{**fields, **{k: v for k, v in kwargs.items() if k in MqttConfig.__struct_fields__}}
     )
-    extra = {k: v for k, v in kwargs.items() if k not in MqttConfig.__dataclass_fields__}
+    extra = {k: v for k, v in kwargs.items() if k not in MqttConfig.__struct_fields__}
     return MqttSink(config, 10.0, clock=clock, reconnect_delay=FAST, **extra)
 
 
@@ -257,7 +257,7 @@ def test_topics_and_payloads(broker: Broker) -> None:
 
 PUBLISHER = """
 import sys, time
-from edge.config import MqttConfig
+from edge.config.schema import MqttConfig
 from edge.sinks.mqtt import MqttSink
 sink = MqttSink(MqttConfig(url=sys.argv[1], device_id="kiosk-kill"), 60.0, reconnect_delay=(0.1, 0.5))
 sink.open()

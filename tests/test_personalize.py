@@ -18,7 +18,7 @@ from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
 from edge.datasets import load_arrays
-from edge.faces.base import largest_face_crop
+from edge.faces.crop import largest_face_crop
 from edge.inference.classifier import ExpressionClassifier
 from edge.model_format.editor import read_dense_head, replace_dense_head
 from edge.model_format.metadata import (

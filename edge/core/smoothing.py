@@ -15,22 +15,24 @@ the last decision, so one missed detection does not blank the screen).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import Annotated
 
+import msgspec
 import numpy as np
 
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.types import Decision
 
+Seconds = Annotated[float, msgspec.Meta(ge=0.0, le=30.0)]
 
-@dataclass(frozen=True)
-class SmoothingConfig:
-    """Smoothing parameters (the ``[smoothing]`` config section)."""
 
-    time_constant: float = 0.4
-    switch_after: float = 0.6
-    unsure_threshold: float = 0.40
-    no_face_after: float = 1.5
+class SmoothingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Smoothing parameters (the ``[smoothing]`` config section; the ranges are the file's)."""
+
+    time_constant: Seconds = 0.4
+    switch_after: Seconds = 0.6
+    unsure_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.40
+    no_face_after: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 1.5
 
 
 class DecisionSmoother:

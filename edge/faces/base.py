@@ -1,4 +1,4 @@
-"""What every face detector is, and "detect, take the largest, crop" for one face."""
+"""What every face detector is and how it is tuned."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 from edge.core.types import FaceBox
 
 
@@ -45,14 +44,3 @@ def largest_first(boxes: list[FaceBox], min_size: int) -> list[FaceBox]:
     """Drop boxes smaller than ``min_size`` pixels on their shorter side; sort by area."""
     kept = [b for b in boxes if min(b.w, b.h) >= min_size]
     return sorted(kept, key=lambda b: b.area, reverse=True)
-
-
-def largest_face_crop(
-    detector: FaceDetector, gray: np.ndarray, size: int = INPUT_SIZE
-) -> tuple[FaceBox, np.ndarray] | None:
-    """The live app's crop of the largest face in a grey frame, or ``None`` when there is no face."""
-    faces = detector.detect(gray)
-    if not faces:
-        return None
-    box = faces[0]
-    return box, face_to_model_pixels(gray, box.as_tuple(), size)

@@ -36,7 +36,8 @@ from edge.core.errors import ConfigError, EmojifyError
 from edge.core.labels import EMOJI, LABELS, label_for_name
 from edge.core.preprocess import INPUT_SIZE
 from edge.core.types import FaceBox, Frame
-from edge.faces.base import FaceDetector, largest_face_crop
+from edge.faces.base import FaceDetector
+from edge.faces.crop import largest_face_crop
 from edge.sources.base import CameraLostError
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.core.errors import ConfigError, EmojifyError
+from edge.display.modes import DISPLAY_MODES
 from edge.paths import DEFAULT_MODEL, default_state_dir
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
     from edge.app import choose_display
-    from edge.config import load_config
+    from edge.config.loader import load_config
     from edge.faces.registry import make_detector
     from edge.personalize.capture import (
         DEFAULT_PERSON,
@@ -268,9 +269,7 @@ def register_commands(subparsers: Any) -> None:
     capture.add_argument("--emotions", help="comma-separated expressions (default: all seven)")
     capture.add_argument("--countdown", type=int, default=DEFAULT_COUNTDOWN, help="seconds before each expression")
     capture.add_argument("--source", help="camera or replay source (auto, picamera2, opencv:N, demo, a video...)")
-    capture.add_argument(
-        "--display", choices=("auto", "kiosk", "window", "none"), default="auto", help="none = prompts on the console"
-    )
+    capture.add_argument("--display", choices=DISPLAY_MODES, default="auto", help="none = prompts on the console")
     capture.add_argument("--yes", action="store_true", help="accept the consent text (console) / skip confirmation")
     capture.add_argument("--delete", action="store_true", help="delete stored captures (all, or --person's)")
     capture.set_defaults(func=cmd_capture)

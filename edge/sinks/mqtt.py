@@ -33,9 +33,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from edge import __version__
-from edge.config import MqttConfig, resolve_path
+from edge.config.schema import MqttConfig
 from edge.core.errors import ConfigError
 from edge.core.types import FrameReport
+from edge.paths import resolve as resolve_path
 from edge.sinks.jsonlog import SummaryCounter, iso_now
 
 log = logging.getLogger(__name__)
