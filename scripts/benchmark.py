@@ -17,7 +17,8 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from edge.benchmark import make_clip, run_benchmark  # noqa: E402
+from edge.harness.benchmark import run_benchmark  # noqa: E402
+from edge.harness.clip import make_clip  # noqa: E402
 from edge.inference.runtime import DELEGATES  # noqa: E402
 
 

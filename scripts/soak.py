@@ -13,8 +13,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from edge.benchmark import make_clip
-from edge.soak import soak
+from edge.harness.clip import make_clip
+from edge.harness.soak import soak
 
 
 def parse_duration(text: str) -> float:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     summary = report.summary()
     print(f"{'':<10}{'start':>10}{'end':>10}{'change':>10}")
-    for key in ("rss_mb", "fds", "frame_ms"):
+    for key in ("rss_mb", "fds", "threads", "frame_ms"):
         row = summary[key]
         print(f"{key:<10}{row['start']:>10}{row['end']:>10}{row['change']:>10}")
     print(f"{summary['frames']} frames in {summary['duration_s']} s; peak RSS {summary['rss_mb']['max']} MB")

@@ -69,7 +69,8 @@ def test_edge_tpu_runs_the_compiled_model(model_path):
 def test_benchmark_on_this_board(tmp_path):
     if shutil.which("vcgencmd") is None:
         pytest.skip("not a Raspberry Pi")
-    from edge.benchmark import make_clip, run_benchmark
+    from edge.harness.benchmark import run_benchmark
+    from edge.harness.clip import make_clip
 
     result = run_benchmark(str(make_clip(tmp_path / "clip.avi", seconds=4)), frames=200, threads=2)
     print(result.markdown())

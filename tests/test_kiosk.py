@@ -14,9 +14,11 @@ pygame = pytest.importorskip("pygame")
 
 from edge.core.errors import ConfigError, DisplayError  # noqa: E402
 from edge.core.labels import LABELS  # noqa: E402
-from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport  # noqa: E402
-from edge.sinks import emoji_art, kiosk  # noqa: E402
-from edge.sinks.kiosk import KioskOptions, KioskSink, Layout, display_available, make_layout  # noqa: E402
+from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport, RunInfo  # noqa: E402
+from edge.display import emoji_art, probe, theme  # noqa: E402
+from edge.display.layout import Layout, make_layout  # noqa: E402
+from edge.display.probe import display_available  # noqa: E402
+from edge.sinks.kiosk import KioskOptions, KioskSink  # noqa: E402
 
 SMALL = (800, 480)
 HUGE = (3840, 2160)
@@ -72,8 +74,9 @@ def open_sink(clock: FakeClock) -> Iterator[Callable[..., KioskSink]]:
 
     def factory(size: tuple[int, int] = SMALL, **kw: object) -> KioskSink:
         kw.setdefault("transition_ms", 0)
+        info = kw.pop("info", None)
         sink = KioskSink(KioskOptions(mode="window", size=size, **kw), clock=clock)  # type: ignore[arg-type]
-        sink.open()
+        sink.open(info)  # type: ignore[arg-type]
         sinks.append(sink)
         return sink
 
@@ -109,7 +112,7 @@ def draw(sink: KioskSink, clock: FakeClock, report: FrameReport) -> np.ndarray:
 def bar_runs(img: np.ndarray, lay: Layout) -> list[int]:
     """Longest run of coloured pixels on each bar row's middle line (the filled part of the bar)."""
     x, y, w, h = lay.bars
-    plain = np.array([kiosk.BG, kiosk.TRACK, kiosk.ROW_HI])
+    plain = np.array([theme.BG, theme.TRACK, theme.ROW_HI])
     runs = []
     for i in range(len(LABELS)):
         row = img[round(y + (i + 0.5) * h / len(LABELS)), x : x + w]
@@ -172,7 +175,7 @@ def test_happy_and_sad_look_different(open_sink: Callable[..., KioskSink], clock
 
 
 def test_emoji_is_drawn_in_colour_with_the_font(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
-    if emoji_art.find_emoji_font() is None:
+    if theme.find_emoji_font() is None:
         pytest.skip("fonts-noto-color-emoji is not installed")
     sink = open_sink()
     assert sink.uses_emoji_font
@@ -240,7 +243,7 @@ def test_all_states_draw_at_small_and_huge_sizes(
         make_report("face", "surprise", faces=[FaceResult(FaceBox(50, 40, 80, 90), scores_for("surprise"))]),
     )
     region = emoji_region(sink, face)
-    assert np.abs(region - np.array(kiosk.BG)).sum(axis=2).mean() > 30  # something big is drawn there
+    assert np.abs(region - np.array(theme.BG)).sum(axis=2).mean() > 30  # something big is drawn there
     for state in ("unsure", "no_face", "camera_lost", "starting"):
         draw(sink, clock, make_report(state, "happy" if state == "unsure" else None))
 
@@ -272,9 +275,9 @@ def test_fallback_faces_without_a_font(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(emoji_art, "FONT_SEARCH", [])
+    monkeypatch.setattr(theme, "FONT_SEARCH", [])
     monkeypatch.setattr(emoji_art, "_logged", set())
-    with caplog.at_level(logging.WARNING, logger="edge.sinks.emoji_art"):
+    with caplog.at_level(logging.WARNING, logger="edge.display.emoji_art"):
         sink = open_sink(font_path="/nonexistent/NoSuchEmoji.ttf")
     assert not sink.uses_emoji_font
     assert any("drawing simple faces" in r.message for r in caplog.records if r.levelno == logging.WARNING)
@@ -347,7 +350,7 @@ def test_preview_shows_the_camera_and_the_primary_box(open_sink: Callable[..., K
     x, y, w, h = layout_of(sink, preview=True).preview  # type: ignore[misc]
     box = img[y : y + h, x : x + w]
     blue = (box[..., 2] > 200) & (box[..., 0] < 50)
-    green = np.all(np.abs(box - np.array(kiosk.PRIMARY_BOX)) < 10, axis=2)
+    green = np.all(np.abs(box - np.array(theme.PRIMARY_BOX)) < 10, axis=2)
     assert blue.mean() > 0.3
     assert green.sum() > 20
     # grey frames work as well
@@ -374,7 +377,7 @@ def test_transition_cross_fades_with_the_clock(open_sink: Callable[..., KioskSin
 
 
 def test_fps_from_handle_times(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
-    sink = open_sink(debug=True, model_name="m.tflite", delegate="cpu")
+    sink = open_sink(debug=True, info=RunInfo(model="m.tflite", delegate="cpu"))
     for _ in range(6):
         sink.handle(make_report())
         clock.t += 0.05
@@ -417,7 +420,7 @@ def test_display_available(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     ok, reason = display_available("window")
     assert not ok and "DISPLAY" in reason
-    monkeypatch.setattr(kiosk, "DRI_GLOB", "/nonexistent/dri/card*")
+    monkeypatch.setattr(probe, "DRI_GLOB", "/nonexistent/dri/card*")
     ok, reason = display_available("kiosk")
     assert not ok and "/dev/dri" in reason
     monkeypatch.setenv("DISPLAY", ":0")

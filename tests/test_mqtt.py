@@ -27,11 +27,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from edge.cli.fleet import register_commands
 from edge.config.schema import MqttConfig
 from edge.core.errors import ConfigError
-from edge.core.types import Decision, Frame, FrameReport
-from edge.fleet import FleetView, register_commands
-from edge.sinks.mqtt import MqttSink, check_device_id, default_device_id, parse_url
+from edge.core.types import Decision, Frame, FrameReport, RunInfo
+from edge.sinks.mqtt import MqttSink
+from edge.telemetry.fleet import FleetView
+from edge.telemetry.mqtt_client import check_device_id, default_device_id, parse_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = (0.1, 0.5)  # reconnect delays for the tests (the product uses 1..30 s)
@@ -206,9 +208,7 @@ class Subscriber:
 
 def make_sink(url: str, clock: Clock, **kwargs: Any) -> MqttSink:
     fields = {"device_id": "kiosk-1", "publish_decisions": True, "buffer": 100}
-    config = MqttConfig(
-        url=url, **{**fields, **{k: v for k, v in kwargs.items() if k in MqttConfig.__struct_fields__}}
-    )
+    config = MqttConfig(url=url, **{**fields, **{k: v for k, v in kwargs.items() if k in MqttConfig.__struct_fields__}})
     extra = {k: v for k, v in kwargs.items() if k not in MqttConfig.__struct_fields__}
     return MqttSink(config, 10.0, clock=clock, reconnect_delay=FAST, **extra)
 
@@ -223,9 +223,9 @@ def is_live(kind: str) -> Callable[[str, Any, bool], bool]:
 def test_topics_and_payloads(broker: Broker) -> None:
     sub = Subscriber(broker.port, ["emojify/kiosk-1/#"])
     clock = Clock()
-    sink = make_sink(broker.url, clock, info={"model": "emotion_int8.tflite (cpu)", "source": "demo"})
+    sink = make_sink(broker.url, clock)
     try:
-        sink.open()
+        sink.open(RunInfo(source="demo", model="emotion_int8.tflite", delegate="cpu"))
         [(_, status)] = sub.take(1, lambda t, p, r: t == "emojify/kiosk-1/status")
         assert status["state"] == "online" and status["device"] == "kiosk-1"
         assert status["model"] == "emotion_int8.tflite (cpu)" and status["source"] == "demo" and status["version"]
@@ -388,8 +388,8 @@ def test_unreachable_broker_at_start_is_a_warning(paho: Any, caplog: pytest.LogC
 
 def test_fleet_table(broker: Broker, capsys: pytest.CaptureFixture[str]) -> None:
     clock = Clock()
-    sink = make_sink(broker.url, clock, info={"model": "m.tflite"})
-    sink.open()
+    sink = make_sink(broker.url, clock)
+    sink.open(RunInfo(model="m.tflite"))
     try:
         for i in range(4):
             sink.handle(report(i, "face", "happy"))

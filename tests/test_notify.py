@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.notify import SystemdNotifier
+from edge.system.notify import SystemdNotifier
 
 
 class FakeClock:
@@ -183,7 +183,7 @@ def test_reads_os_environ(monkeypatch: pytest.MonkeyPatch, receiver: tuple[str, 
 def test_send_errors_never_raise_and_warn_once(short_tmp: Path, caplog: pytest.LogCaptureFixture) -> None:
     n = SystemdNotifier({"NOTIFY_SOCKET": str(short_tmp / "missing.sock")})
     assert n.enabled
-    with caplog.at_level(logging.DEBUG, logger="edge.notify"):
+    with caplog.at_level(logging.DEBUG, logger="edge.system.notify"):
         assert n.ready() is False
         assert n.watchdog() is False
         assert n.stopping() is False
@@ -193,7 +193,7 @@ def test_send_errors_never_raise_and_warn_once(short_tmp: Path, caplog: pytest.L
 
 
 def test_unusable_socket_value_disables(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="edge.notify"):
+    with caplog.at_level(logging.WARNING, logger="edge.system.notify"):
         n = SystemdNotifier({"NOTIFY_SOCKET": "vsock:2:1234"})
     assert not n.enabled
     assert n.ready() is False

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.cli.personalize import register_commands
 from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
@@ -37,7 +38,6 @@ from edge.personalize.capture import (
     ConsoleCaptureUI,
     run_capture,
 )
-from edge.personalize.cli import register_commands
 from edge.personalize.head import (
     choose_l2,
     feature_moments,
@@ -199,8 +199,8 @@ def test_person_names_cannot_escape_or_shadow_emotions(tmp_path):
 def test_kiosk_capture_screens_draw_consent_countdown_and_recording(tmp_path, monkeypatch):
     pygame = pytest.importorskip("pygame")
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    from edge.display.theme import RED
     from edge.personalize.capture_ui import KioskCaptureUI
-    from edge.sinks.kiosk import RED
 
     ui = KioskCaptureUI("window", size=(800, 480), message_seconds=0, sleep=lambda s: None, clock=lambda: 0.0)
     ui.open()

@@ -85,7 +85,7 @@ def test_int8_input_is_pixel_minus_128_and_float_is_pixel_over_255():
 def test_training_evaluation_and_app_see_the_same_pixels():
     """FER rows, folder images and live crops all pass through face_to_model_pixels."""
     from edge.core.types import FaceBox, Frame
-    from edge.pipeline import Analyzer
+    from edge.pipeline.analyzer import Analyzer
 
     frame = astronaut_bgr()
     gray = to_gray(frame)

@@ -24,10 +24,11 @@ from edge.core.errors import DisplayError, SourceError
 from edge.core.image import to_gray
 from edge.core.smoothing import DecisionSmoother
 from edge.core.types import FaceBox, Frame
-from edge.pipeline import Analyzer, Pipeline
+from edge.pipeline.analyzer import Analyzer
+from edge.pipeline.loop import Pipeline
 from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import JsonLogSink
-from edge.sinks.lines import LineWriter
+from edge.sinks.line_writer import LineWriter
 from edge.sources.base import CameraLostError
 from edge.sources.reconnect import ReconnectingSource
 from tests.conftest import start_headless_demo
@@ -86,7 +87,7 @@ class ListSink:
     def __init__(self):
         self.reports = []
 
-    def open(self):
+    def open(self, info=None):
         pass
 
     def handle(self, report):
@@ -386,7 +387,7 @@ class StallingSource(GoodSource):
 
 
 def test_sd_notify_ready_watchdog_only_while_frames_flow(tmp_path):
-    from edge.notify import SystemdNotifier
+    from edge.system.notify import SystemdNotifier
 
     sock, path = _notify_socket(tmp_path)
     notifier = SystemdNotifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}, status_interval=0.0)

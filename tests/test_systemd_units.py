@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.service import UnitStatus, format_service_status, service_status
+from edge.system.service import UnitStatus, format_service_status, service_status
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMD_DIR = ROOT / "systemd"

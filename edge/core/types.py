@@ -6,6 +6,7 @@ talk in these dataclasses only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,12 +83,47 @@ class Decision:
     scores: np.ndarray
 
 
-@dataclass
+@dataclass(frozen=True)
 class FrameReport:
-    """Everything one pass of the loop produced; sinks render or log it."""
+    """Everything one pass of the loop produced before the sinks; sinks render or log it.
+
+    Attributes:
+        frame: The frame (a blank one while the camera is lost).
+        faces: Faces found, largest first, with their probabilities.
+        decision: What the smoother decided.
+        latency_ms: Milliseconds per stage that ran (``capture``, ``detect``, ``preprocess``,
+            ``classify``, ``smooth``); the sinks' own time is measured by the loop afterwards.
+        primary: Index into ``faces`` of the face that drives the decision, ``None`` without faces.
+    """
 
     frame: Frame
-    faces: list[FaceResult]
+    faces: tuple[FaceResult, ...] | list[FaceResult]
     decision: Decision
-    latency_ms: dict[str, float] = field(default_factory=dict)
-    primary: int | None = None  # index into ``faces`` of the face that drives the decision
+    latency_ms: Mapping[str, float] = field(default_factory=dict)
+    primary: int | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run is made of, given to every sink when it opens (status texts, telemetry, overlay).
+
+    Attributes:
+        source: The source's description, e.g. ``"picamera2 (lores 320x240 Y plane)"``.
+        detector: The face detector's name.
+        model: The expression model's file name.
+        delegate: Where the model runs (``cpu`` or ``edgetpu``).
+    """
+
+    source: str = ""
+    detector: str = ""
+    model: str = ""
+    delegate: str = ""
+
+    @property
+    def model_on(self) -> str:
+        """``"emotion_int8.tflite (cpu)"``: the model and where it runs."""
+        return f"{self.model} ({self.delegate})" if self.delegate else self.model
+
+    def describe(self) -> str:
+        """One line for logs and ``systemctl status``: source, detector, model and delegate."""
+        return f"{self.source} | {self.detector} | {self.model} on {self.delegate}"

@@ -8,7 +8,7 @@
 * :mod:`edge.model_format.editor` — read and replace that layer in the int8 ``.tflite``.
 * :mod:`edge.personalize.registry` — which model is active (``emojify model list|use|rollback``)
   and :func:`active_model_path` for the app.
-* :mod:`edge.personalize.cli` — :func:`register_commands` for ``edge.cli``.
+* :mod:`edge.cli.personalize` — :func:`register_commands` for ``edge.cli``.
 """
 
 from edge.personalize.registry import active_model_path

@@ -4,7 +4,7 @@ Screens: the consent text (any key or a tap agrees, Esc or q declines), the emoj
 with a countdown, and the recording screen (camera image with the face box, a blinking red
 REC sign and a red frame around the screen while photos are taken, progress and a pose hint).
 Esc or q stops the session at any time. pygame is imported in :meth:`KioskCaptureUI.open` only,
-and the emoji artwork is the kiosk's own :class:`edge.sinks.emoji_art.EmojiArt`. Nothing here
+and the emoji artwork is the kiosk's own :class:`edge.display.emoji_art.EmojiArt`. Nothing here
 writes images.
 """
 
@@ -19,14 +19,14 @@ import numpy as np
 
 from edge.core.errors import DisplayError
 from edge.core.types import FaceBox, Frame
+from edge.display.emoji_art import EmojiArt
+from edge.display.screen import close_screen, open_screen
+from edge.display.theme import BG, LABEL_COLORS, RED, TEXT, TEXT_DIM, TRACK
 from edge.personalize.capture import PROMPTS
-from edge.sinks.kiosk import BG, LABEL_COLORS, RED, TEXT, TEXT_DIM, TRACK
-from edge.sinks.screen import close_screen, open_screen
 
 if TYPE_CHECKING:
     import pygame
 
-    from edge.sinks.emoji_art import EmojiArt
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ class KioskCaptureUI:
         if self._screen is not None:
             return
         self._screen = open_screen(self._mode, self._size, "Emojify Edge: teach it your face")
-        from edge.sinks.emoji_art import EmojiArt
 
         self._art = EmojiArt(self._font_path)
         log.info("capture display open: %s %dx%d", self._mode, *self.surface.get_size())

@@ -41,6 +41,18 @@ import numpy as np
 from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.datasets import DatasetError, FaceArrays, is_fer_csv, load_arrays
+from edge.evaluation import detect_and_crop, metrics
+from edge.faces.registry import photo_detector
+from edge.inference.classifier import ExpressionClassifier
+from edge.model_format.editor import read_dense_head, replace_dense_head
+from edge.model_format.metadata import (
+    FEATURE_MOMENTS_KEY,
+    PERSONALIZATION_KEY,
+    add_metadata,
+    encode_moments,
+    read_feature_moments,
+)
+from edge.personalize.registry import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -421,9 +433,6 @@ def load_captures(data: Path, detect_faces: bool = False, limit: int | None = No
     """
     to_pixels = None
     if detect_faces:
-        from edge.evaluation import detect_and_crop
-        from edge.faces.registry import photo_detector
-
         detector = photo_detector()
 
         def to_pixels(image: np.ndarray) -> np.ndarray | None:
@@ -483,8 +492,6 @@ def compute_feature_moments(model: Path, pixels: np.ndarray, threads: int = 1) -
     Raises:
         ModelError: The model has no ``features`` output.
     """
-    from edge.inference.classifier import ExpressionClassifier
-
     classifier = ExpressionClassifier(model, num_threads=threads, delegate="cpu")
     _, features = run_model(classifier, pixels)
     return feature_moments(features)
@@ -499,9 +506,6 @@ def embed_feature_moments(model: Path, pixels: np.ndarray, threads: int = 1) -> 
     Returns:
         The moments stored.
     """
-    from edge.model_format.metadata import FEATURE_MOMENTS_KEY, add_metadata, encode_moments
-    from edge.personalize.registry import atomic_write_bytes
-
     moments = compute_feature_moments(model, pixels, threads)
     data = add_metadata(_read_model(model), {FEATURE_MOMENTS_KEY: encode_moments(moments)})
     atomic_write_bytes(model, data)
@@ -553,17 +557,6 @@ def personalize(
     Raises:
         EmojifyError: Unusable model or data (``ModelError``, ``PersonalizeError``).
     """
-    from edge.evaluation import metrics
-    from edge.inference.classifier import ExpressionClassifier
-    from edge.model_format.editor import read_dense_head, replace_dense_head
-    from edge.model_format.metadata import (
-        FEATURE_MOMENTS_KEY,
-        PERSONALIZATION_KEY,
-        encode_moments,
-        read_feature_moments,
-    )
-    from edge.personalize.registry import atomic_write_bytes
-
     started = time.perf_counter()
     base_bytes = _read_model(base_model)
     head = read_dense_head(base_bytes)

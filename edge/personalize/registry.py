@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from edge.core.errors import EmojifyError, ModelError
+from edge.inference.classifier import ExpressionClassifier
+from edge.model_format.metadata import PERSONALIZATION_KEY, read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +199,6 @@ def active_model_path(state_dir: Path) -> Path | None:
 
 def _check_model(path: Path) -> None:
     """Refuse a file the app could not load, before it becomes the active model."""
-    from edge.inference.classifier import ExpressionClassifier
-
     if not path.is_file():
         raise RegistryError(f"{path}: no such model file; see 'emojify model list'")
     try:
@@ -301,7 +301,6 @@ class ModelEntry:
 
 
 def _personal_info(path: Path) -> dict[str, Any]:
-    from edge.model_format.metadata import PERSONALIZATION_KEY, read_metadata
 
     try:
         raw = read_metadata(path.read_bytes()).get(PERSONALIZATION_KEY)

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 
 from edge.core.errors import DisplayError
-from edge.core.types import FrameReport
-from edge.sinks import Sink
+from edge.core.types import FrameReport, RunInfo
+from edge.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class FallbackSink:
         self.required = required
         self.what = what
         self._active: Sink = primary
+        self._info = RunInfo()
         self.failed = False
 
     def _fail(self, exc: Exception) -> None:
@@ -47,12 +48,13 @@ class FallbackSink:
         except Exception:
             log.debug("closing the failed %s raised", self.what, exc_info=True)
         self._active = self.make_fallback()
-        self._active.open()
+        self._active.open(self._info)
 
-    def open(self) -> None:
+    def open(self, info: RunInfo | None = None) -> None:
         """Open the display, or the fallback when it cannot be opened."""
+        self._info = info or RunInfo()
         try:
-            self.primary.open()
+            self.primary.open(self._info)
         except Exception as exc:
             self._fail(exc)
 

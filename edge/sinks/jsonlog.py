@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from edge.core.labels import LABELS
-from edge.core.types import FrameReport
-from edge.sinks.lines import LineWriter
-
-
-def iso_now() -> str:
-    """Current UTC time, ISO-8601 with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+from edge.core.types import FrameReport, RunInfo
+from edge.sinks.base import SinkSetup
+from edge.sinks.line_writer import LineWriter
+from edge.sinks.summary import SummaryCounter, iso_now
 
 
 def frame_record(report: FrameReport, ts: str) -> dict[str, Any]:
@@ -55,56 +50,15 @@ def frame_record(report: FrameReport, ts: str) -> dict[str, Any]:
     }
 
 
-class SummaryCounter:
-    """Counts decisions and frames over an interval (shared by the JSON and MQTT sinks)."""
-
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self.clock = clock
-        self._start = clock()
-        self._frames = 0
-        self._counts: Counter[str] = Counter()
-        self._states: Counter[str] = Counter()
-
-    def add(self, report: FrameReport) -> dict[str, Any] | None:
-        """Count a frame; returns the summary when the interval is over, else ``None``."""
-        self._frames += 1
-        self._states[report.decision.state] += 1
-        if report.decision.label:
-            self._counts[report.decision.label] += 1
-        now = self.clock()
-        if now - self._start < self.interval:
-            return None
-        return self.flush(now)
-
-    def flush(self, now: float | None = None) -> dict[str, Any]:
-        """The summary of the frames counted so far; starts a new interval."""
-        now = self.clock() if now is None else now
-        elapsed = max(now - self._start, 1e-9)
-        summary = {
-            "type": "summary",
-            "ts": iso_now(),
-            "interval_s": round(elapsed, 3),
-            "frames": self._frames,
-            "fps": round(self._frames / elapsed, 2),
-            "counts": {label: self._counts.get(label, 0) for label in LABELS},
-            "states": dict(self._states),
-        }
-        self._start = now
-        self._frames = 0
-        self._counts.clear()
-        self._states.clear()
-        return summary
-
-
 class JsonLogSink:
     """Writes frame lines (every ``every``-th frame) and summaries.
 
     Args:
         writer: Where lines go (file with rotation, or stdout).
         every: Write one frame line per this many frames.
-        summary_interval: Seconds between summary lines.
+        summary_interval: Seconds between summary lines (when no shared ``summary`` is given).
         clock: Monotonic clock for the summary interval.
+        summary: The run's shared summary counter (see :mod:`edge.sinks.summary`).
     """
 
     def __init__(
@@ -113,13 +67,15 @@ class JsonLogSink:
         every: int = 1,
         summary_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        summary: SummaryCounter | None = None,
     ) -> None:
         self.writer = writer
         self.every = max(1, every)
-        self.summary = SummaryCounter(summary_interval, clock)
+        self.summary = summary or SummaryCounter(summary_interval, clock)
         self._seen = 0
 
-    def open(self) -> None:
+    def open(self, info: RunInfo | None = None) -> None:
         """Nothing to acquire: the file opens on the first write."""
 
     def handle(self, report: FrameReport) -> None:
@@ -140,3 +96,14 @@ class JsonLogSink:
         if self._seen:
             self.writer.write(json.dumps(self.summary.flush(), separators=(",", ":")))
         self.writer.close()
+
+
+def json_lines(setup: SinkSetup) -> JsonLogSink:
+    """JSON lines to the configured file (or standard output), sharing the run's summary."""
+    log = setup.config.log
+    return JsonLogSink(LineWriter(setup.log_path, log.max_bytes, log.backups), log.every, summary=setup.summary)
+
+
+def from_config(setup: SinkSetup) -> JsonLogSink | None:
+    """JSON lines when headless, or next to a screen when a log file is configured (see :mod:`edge.sinks.registry`)."""
+    return json_lines(setup) if setup.display == "none" or setup.log_path is not None else None

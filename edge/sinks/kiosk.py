@@ -1,19 +1,15 @@
-"""The kiosk display: a big emoji, the seven scores, an optional camera preview and debug overlay.
+"""The kiosk sink: a big emoji, the seven scores, an optional camera preview and debug overlay, and the keys.
 
-pygame (``pygame-ce``) is imported in :meth:`KioskSink.open` only, so headless installs never
-need it. Everything is scaled from the surface size (800×480 up to 3840×2160). Nothing here
-writes images anywhere; tests save ``KioskSink.surface`` themselves.
+pygame (``pygame-ce``) is imported by the methods that draw, so headless installs never need
+it. Looks come from :mod:`edge.display` (theme, layout, artwork); everything is scaled from the
+surface size (800×480 up to 3840×2160). Nothing here writes images anywhere; tests save
+``KioskSink.surface`` themselves.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
-import math
-import mmap
-import os
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,77 +18,42 @@ import numpy as np
 
 from edge.core.errors import ConfigError
 from edge.core.labels import LABELS, NUM_CLASSES
-from edge.core.types import FrameReport
-from edge.sinks.screen import NO_PYGAME, close_screen, open_screen, set_screen_mode
+from edge.core.stats import RateMeter
+from edge.core.types import FrameReport, RunInfo
+from edge.display.camera_view import draw_preview
+from edge.display.emoji_art import THINKING, EmojiArt, draw_camera_icon, draw_glow, draw_idle_face, draw_spinner
+from edge.display.layout import Layout, make_layout
+from edge.display.modes import SCREEN_MODES
+from edge.display.probe import display_hint
+from edge.display.screen import close_screen, open_screen, set_screen_mode
+from edge.display.text import TextCache, blit_center
+from edge.display.theme import (
+    AMBER,
+    BG,
+    BG_ERROR,
+    GREY,
+    IDLE,
+    LABEL_COLORS,
+    MESSAGES,
+    RED,
+    ROW_HI,
+    TEXT,
+    TEXT_DIM,
+    TITLES,
+    TRACK,
+    UNSURE_TITLE,
+    Box,
+    Color,
+    blend,
+)
+from edge.sinks.base import NullSink, SinkSetup
+from edge.sinks.fallback import FallbackSink
+from edge.sinks.jsonlog import json_lines
 
 if TYPE_CHECKING:
     import pygame
 
-    from edge.sinks.emoji_art import EmojiArt
-
 log = logging.getLogger(__name__)
-
-Color = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-
-MODES: tuple[str, ...] = ("kiosk", "window")
-#: Window size when none is given in window mode.
-#: DRM device nodes checked by :func:`display_available` for the kiosk.
-DRI_GLOB = "/dev/dri/card*"
-
-BG: Color = (16, 20, 31)
-BG_ERROR: Color = (40, 18, 24)
-TEXT: Color = (245, 247, 250)
-TEXT_DIM: Color = (150, 160, 178)
-TRACK: Color = (40, 47, 64)
-ROW_HI: Color = (32, 39, 57)
-GREY: Color = (130, 140, 158)
-IDLE: Color = (80, 180, 190)
-AMBER: Color = (255, 183, 77)
-RED: Color = (239, 83, 80)
-PRIMARY_BOX: Color = (102, 220, 120)
-
-LABEL_COLORS: dict[str, Color] = {
-    "angry": (239, 83, 80),
-    "disgust": (139, 195, 74),
-    "fear": (179, 126, 230),
-    "happy": (255, 202, 40),
-    "sad": (66, 165, 245),
-    "surprise": (255, 152, 0),
-    "neutral": (176, 190, 197),
-}
-#: What the screen calls each class.
-TITLES: dict[str, str] = {
-    "angry": "Angry",
-    "disgust": "Disgusted",
-    "fear": "Scared",
-    "happy": "Happy",
-    "sad": "Sad",
-    "surprise": "Surprised",
-    "neutral": "Neutral",
-}
-#: Title and subtitle of the screens without an emoji.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "no_face": ("Come closer", "show me a face"),
-    "camera_lost": ("Camera not found", "check the cable — retrying…"),
-    "starting": ("Starting…", ""),
-}
-UNSURE_TITLE = "Not sure"
-
-KMSDRM_HINT = (
-    "no KMS/DRM display: is a screen connected, is a desktop running (stop it, or use the window mode), "
-    "is the user in groups video,render,input? try SDL_KMSDRM_DEVICE_INDEX=1 on a Pi 5"
-)
-NO_DESKTOP_HINT = (
-    "no desktop for a window: $DISPLAY and $WAYLAND_DISPLAY are unset; run it from the desktop, "
-    "export DISPLAY=:0, or use the kiosk mode on the console"
-)
-# Strings that are only present in an SDL build with that video driver compiled in.
-_SDL_MARKERS: dict[str, bytes] = {
-    "kmsdrm": b"KMSDRM\0",
-    "x11": b"SDL_VIDEO_X11_NET_WM_PING",
-    "wayland": b"SDL_VIDEO_WAYLAND_ALLOW_LIBDECOR",
-}
 
 
 @dataclass
@@ -106,8 +67,6 @@ class KioskOptions:
         debug: Show FPS, per-stage latency and the model (key ``d``).
         font_path: Colour emoji font to use instead of the usual places.
         transition_ms: Cross-fade time between screens in milliseconds (0 = none).
-        model_name: Model shown in the debug overlay.
-        delegate: Where the model runs (``cpu``, ``edgetpu``), shown in the debug overlay.
         status_text: Optional callable giving a short line for the footer.
     """
 
@@ -117,200 +76,15 @@ class KioskOptions:
     debug: bool = False
     font_path: str | None = None
     transition_ms: int = 250
-    model_name: str = ""
-    delegate: str = ""
     status_text: Callable[[], str] | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"display mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.mode not in SCREEN_MODES:
+            raise ConfigError(f"display mode {self.mode!r} is not one of {', '.join(SCREEN_MODES)}")
         if self.size is not None and (len(self.size) != 2 or min(self.size) <= 0):
             raise ConfigError(f"display size {self.size!r} must be two positive numbers, e.g. 800x480")
         if self.transition_ms < 0:
             raise ConfigError(f"transition_ms {self.transition_ms} must be 0 or more")
-
-
-def _desktop() -> str:
-    return os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or ""
-
-
-def _sdl_has_driver(name: str) -> bool | None:
-    """Whether the SDL library pygame loaded has video driver ``name``; ``None`` when unknown."""
-    marker = _SDL_MARKERS.get(name)
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            libs = {line.split()[-1] for line in maps if "libSDL2-2" in line}
-    except OSError:
-        return None
-    if marker is None or not libs:
-        return None
-    for lib in libs:
-        try:
-            with open(lib, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                if data.find(marker) >= 0:
-                    return True
-        except (OSError, ValueError):
-            return None
-    return False
-
-
-def display_available(mode: str) -> tuple[bool, str]:
-    """Check, without opening a window, whether the display for ``mode`` can work.
-
-    Used by ``--display auto`` and by ``doctor``. Checks that pygame imports, that there is a
-    desktop (window) or a readable ``/dev/dri/card*`` (kiosk without a desktop), and that SDL has
-    the video driver needed.
-
-    Args:
-        mode: ``kiosk`` or ``window``.
-
-    Returns:
-        ``(ok, reason)``: the reason says what was found, or what to do when ``ok`` is False.
-    """
-    if mode not in MODES:
-        return False, f"unknown display mode {mode!r}; use one of {', '.join(MODES)}"
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    try:
-        import pygame  # noqa: F401  (loads SDL, needed by _sdl_has_driver)
-    except ImportError:
-        return False, NO_PYGAME
-    driver = os.environ.get("SDL_VIDEODRIVER", "").strip().lower()
-    if driver in ("dummy", "offscreen"):
-        return True, f"SDL_VIDEODRIVER={driver}: drawing off screen, nothing visible"
-    desktop = _desktop()
-    if driver in ("x11", "wayland") or (driver != "kmsdrm" and (mode == "window" or desktop)):
-        if not desktop:
-            return False, NO_DESKTOP_HINT
-        wanted = driver or ("wayland" if os.environ.get("WAYLAND_DISPLAY") else "x11")
-        if _sdl_has_driver(wanted) is False and _sdl_has_driver("x11") is False:
-            return False, f"this pygame's SDL has no {wanted} driver: pip install pygame-ce"
-        return True, f"desktop session {desktop}"
-    cards = sorted(glob.glob(DRI_GLOB))
-    if not cards:
-        return False, "no /dev/dri/card*: no KMS driver loaded (Pi: dtoverlay=vc4-kms-v3d in config.txt)"
-    usable = [card for card in cards if os.access(card, os.R_OK | os.W_OK)]
-    if not usable:
-        return False, (
-            f"cannot open {cards[0]}: add the user to groups video,render,input "
-            "(sudo usermod -aG video,render,input $USER) and log in again"
-        )
-    if _sdl_has_driver("kmsdrm") is False:
-        return False, "this pygame's SDL has no KMS/DRM driver: pip uninstall pygame, then pip install pygame-ce"
-    note = "; several cards: SDL_KMSDRM_DEVICE_INDEX picks one" if len(cards) > 1 else ""
-    return True, f"KMS/DRM on {', '.join(usable)}{note}"
-
-
-def _display_hint(mode: str) -> str:
-    driver = os.environ.get("SDL_VIDEODRIVER", "").strip().lower()
-    if driver == "kmsdrm" or (mode == "kiosk" and not _desktop()):
-        return KMSDRM_HINT
-    if not _desktop():
-        return NO_DESKTOP_HINT
-    return "is the desktop session running and may this user use it (XAUTHORITY)?"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where things go on a ``width`` × ``height`` surface (all pixels).
-
-    Attributes:
-        base: The length fonts and margins scale from.
-        margin: Outer margin.
-        emoji: ``(cx, cy, size)`` of the emoji on the face screens.
-        title_y: Centre line of the title under the emoji; ``sub_y`` of the subtitle.
-        text_x: Centre x of the title texts; ``text_w`` their maximum width.
-        bars: Box of the seven score bars.
-        preview: Box the camera preview is fitted into on the face screens.
-        hero: ``(cx, cy, size)`` of the icon on the message screens.
-        hero_title_y: Title centre line on message screens; ``hero_sub_y`` of the subtitle.
-        corner: Preview box on the message screens.
-    """
-
-    width: int
-    height: int
-    base: int
-    margin: int
-    title_px: int
-    sub_px: int
-    small_px: int
-    emoji: tuple[int, int, int]
-    title_y: int
-    sub_y: int
-    text_x: int
-    text_w: int
-    bars: Box
-    preview: Box | None
-    hero: tuple[int, int, int]
-    hero_title_y: int
-    hero_sub_y: int
-    corner: Box | None
-
-
-def make_layout(width: int, height: int, preview: bool) -> Layout:
-    """Compute the layout for a surface size (landscape: emoji left, bars right; else stacked).
-
-    Args:
-        width: Surface width in pixels.
-        height: Surface height in pixels.
-        preview: Whether room is kept for the camera preview.
-    """
-    landscape = width >= 1.2 * height
-    base = round(min(height, width / 1.25))
-    m = round(0.045 * base)
-    title_px, sub_px, small_px = round(0.13 * base), round(0.075 * base), max(12, round(0.042 * base))
-    gap1, gap2 = round(0.035 * base), round(0.01 * base)
-    body_top, body_bot = m, height - m - round(small_px * 0.8)
-    body_h = body_bot - body_top
-    text_block = gap1 + round(0.7 * title_px) + gap2 + round(0.7 * sub_px)
-    if landscape:
-        left_w = round(0.5 * width) - m
-        hero_x, hero_w = m, left_w
-        top_h = body_h
-        panel = (round(0.52 * width), body_top, width - m - round(0.52 * width), body_h)
-        e = min(round(0.6 * base), round(0.85 * left_w), body_h - text_block)
-    else:
-        hero_x, hero_w = m, width - 2 * m
-        top_h = round(0.52 * body_h)
-        panel = (m, body_top + top_h + gap1, width - 2 * m, body_h - top_h - gap1)
-        e = min(round(0.6 * width), top_h - text_block)
-    block_top = body_top + (top_h - e - text_block) // 2
-    emoji = (hero_x + hero_w // 2, block_top + e // 2, e)
-    title_y = block_top + e + gap1 + round(0.35 * title_px)
-    sub_y = title_y + round(0.35 * title_px) + gap2 + round(0.4 * sub_px)
-    px, py, pw, ph = panel
-    prev_box = None
-    if preview:
-        prev_h = min(round(pw * 3 / 4), round(0.4 * ph))
-        prev_box = (px, py, pw, prev_h)
-        panel = (px, py + prev_h + gap1, pw, ph - prev_h - gap1)
-    hs = min(round(0.36 * base), round(0.45 * width))
-    hero_block = hs + round(1.5 * gap1) + text_block
-    hero_top = body_top + (body_h - hero_block) // 2
-    hero_title_y = hero_top + hs + round(1.5 * gap1) + round(0.35 * title_px)
-    corner = None
-    if preview:
-        cw = round((0.24 if landscape else 0.3) * width)
-        corner = (width - m - cw, m, cw, round(cw * 3 / 4))
-    return Layout(
-        width=width,
-        height=height,
-        base=base,
-        margin=m,
-        title_px=title_px,
-        sub_px=sub_px,
-        small_px=small_px,
-        emoji=emoji,
-        title_y=title_y,
-        sub_y=sub_y,
-        text_x=hero_x + hero_w // 2,
-        text_w=hero_w,
-        bars=panel,
-        preview=prev_box,
-        hero=(width // 2, hero_top + hs // 2, hs),
-        hero_title_y=hero_title_y,
-        hero_sub_y=hero_title_y + round(0.35 * title_px) + gap2 + round(0.4 * sub_px),
-        corner=corner,
-    )
 
 
 def _ease(t: float) -> float:
@@ -343,34 +117,36 @@ class KioskSink:
         self._debug = self._opts.debug
         self._preview = self._opts.show_preview
         self._quit = False
-        self._times: deque[float] = deque(maxlen=32)
+        self._rate = RateMeter(32)
+        self._info = RunInfo()
         self._key: tuple[str, str | None] | None = None
         self._fade_from: pygame.Surface | None = None
         self._fade_t0 = 0.0
         self._layouts: dict[tuple[int, int, bool], Layout] = {}
-        self._fonts: dict[int, pygame.font.Font] = {}
-        self._texts: dict[tuple[str, int, Color, int], pygame.Surface] = {}
+        self._texts = TextCache()
         self._glows: dict[tuple[Color, int, Color], pygame.Surface] = {}
         self._bar_geom: dict[Box, tuple[int, int, int]] = {}
         self._status_failed = False
 
     # -- Sink protocol -------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self, info: RunInfo | None = None) -> None:
         """Open the window or fullscreen surface and show the starting screen.
+
+        Args:
+            info: What this run is made of (the debug overlay shows the model and delegate).
 
         Raises:
             DisplayError: pygame is missing or the display cannot be opened; the message says why.
         """
-        if self._screen is not None:
-            return
-        mode = self._opts.mode
-        self._screen = open_screen(mode, self._opts.size, "Emojify Edge", _display_hint(mode))
-        self._fullscreen = mode == "kiosk"
         import pygame
 
-        from edge.sinks.emoji_art import EmojiArt
-
+        if self._screen is not None:
+            return
+        self._info = info or RunInfo()
+        mode = self._opts.mode
+        self._screen = open_screen(mode, self._opts.size, "Emojify Edge", display_hint(mode))
+        self._fullscreen = mode == "kiosk"
         self._art = EmojiArt(self._opts.font_path)
         screen = self.surface
         log.info("display open: %s %dx%d via SDL %s", mode, *screen.get_size(), pygame.display.get_driver())
@@ -390,7 +166,7 @@ class KioskSink:
         self._pump()  # first: the f key may replace the surface
         screen = self.surface
         now = self._clock()
-        self._times.append(now)
+        self._rate.tick(now)
         decision = report.decision
         key = ("face", decision.label) if decision.state == "face" else (decision.state, None)
         if key != self._key:
@@ -407,7 +183,7 @@ class KioskSink:
             self._draw_message(screen, lay, decision.state, now)
             box = lay.corner
         if self._preview and box is not None:
-            self._draw_preview(screen, report, box, lay)
+            draw_preview(screen, report, box, max(2, round(lay.base / 240)))
         if self._fade_from is not None:
             if progress >= 1.0:
                 self._fade_from = None
@@ -432,7 +208,6 @@ class KioskSink:
             return
         self._screen = None
         self._fade_from = None
-        self._fonts.clear()
         self._texts.clear()
         close_screen()
 
@@ -457,9 +232,7 @@ class KioskSink:
     @property
     def fps(self) -> float:
         """Frames per second over the last :meth:`handle` calls (0.0 before two calls)."""
-        if len(self._times) < 2 or self._times[-1] <= self._times[0]:
-            return 0.0
-        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
+        return self._rate.rate
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -500,38 +273,14 @@ class KioskSink:
     # -- text ----------------------------------------------------------------------------------
 
     def _font(self, px: int) -> pygame.font.Font:
-        import pygame
-
-        font = self._fonts.get(px)
-        if font is None:
-            font = self._fonts[px] = pygame.font.Font(None, px)
-        return font
+        return self._texts.font(px)
 
     def _text(self, text: str, px: int, color: Color, max_w: int = 0) -> pygame.Surface:
-        """Rendered text (cached), shrunk to ``max_w`` pixels wide when it would not fit."""
-        import pygame
-
-        key = (text, px, color, max_w)
-        surf = self._texts.get(key)
-        if surf is None:
-            surf = self._font(px).render(text, True, color)
-            if 0 < max_w < surf.get_width():
-                surf = pygame.transform.smoothscale(
-                    surf, (max_w, max(1, surf.get_height() * max_w // surf.get_width()))
-                )
-            if len(self._texts) > 600:
-                self._texts.clear()
-            self._texts[key] = surf
-        return surf
-
-    def _blit_center(self, screen: pygame.Surface, surf: pygame.Surface, center: tuple[int, int]) -> None:
-        screen.blit(surf, surf.get_rect(center=center))
+        return self._texts.render(text, px, color, max_w)
 
     # -- screens -------------------------------------------------------------------------------
 
     def _glow(self, color: Color, size: int, background: Color) -> pygame.Surface:
-        from edge.sinks.emoji_art import draw_glow
-
         key = (color, size, background)
         surf = self._glows.get(key)
         if surf is None:
@@ -543,8 +292,6 @@ class KioskSink:
     def _draw_face(self, screen: pygame.Surface, lay: Layout, report: FrameReport, progress: float) -> None:
         import pygame
 
-        from edge.sinks.emoji_art import THINKING
-
         assert self._art is not None
         decision = report.decision
         unsure = decision.state == "unsure"
@@ -552,19 +299,19 @@ class KioskSink:
         screen.fill(BG)
         cx, cy, size = lay.emoji
         accent = GREY if unsure or label is None else LABEL_COLORS[label]
-        self._blit_center(screen, self._glow(accent, round(size * 1.45), BG), (cx, cy))
+        blit_center(screen, self._glow(accent, round(size * 1.45), BG), (cx, cy))
         art = self._art.get(THINKING if unsure or label is None else label, size)
         if progress < 1.0:
             scale = 0.8 + 0.2 * _ease(progress)
             art = pygame.transform.smoothscale(art, (round(art.get_width() * scale), round(art.get_height() * scale)))
-        self._blit_center(screen, art, (cx, cy))
+        blit_center(screen, art, (cx, cy))
         if unsure or label is None:
             title, sub = UNSURE_TITLE, (f"maybe {TITLES[label].lower()}?" if label else "")
         else:
             title, sub = TITLES[label], ""
-        self._blit_center(screen, self._text(title, lay.title_px, TEXT, lay.text_w), (lay.text_x, lay.title_y))
+        blit_center(screen, self._text(title, lay.title_px, TEXT, lay.text_w), (lay.text_x, lay.title_y))
         if sub:
-            self._blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, lay.text_w), (lay.text_x, lay.sub_y))
+            blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, lay.text_w), (lay.text_x, lay.sub_y))
         self._draw_bars(screen, lay, _scores(decision.scores), label, unsure)
 
     def _bar_metrics(self, lay: Layout) -> tuple[int, int, int]:
@@ -585,8 +332,6 @@ class KioskSink:
 
     def _draw_bars(self, screen: pygame.Surface, lay: Layout, scores: np.ndarray, shown: str | None, dim: bool) -> None:
         import pygame
-
-        from edge.sinks.emoji_art import blend
 
         x, y, w, h = lay.bars
         px, name_w, pct_w = self._bar_metrics(lay)
@@ -621,78 +366,24 @@ class KioskSink:
             screen.blit(pct, pct.get_rect(midright=(x + w - pad, mid)))
 
     def _draw_message(self, screen: pygame.Surface, lay: Layout, state: str, now: float) -> None:
-        from edge.sinks.emoji_art import blend, draw_camera_icon, draw_spinner
-
         title, sub = MESSAGES.get(state, (state, ""))
         cx, cy, size = lay.hero
         bg = BG_ERROR if state == "camera_lost" else BG
         screen.fill(bg)
         if state == "no_face":
-            self._draw_idle(screen, (cx, cy), size, now)
+            draw_idle_face(screen, (cx, cy), size, now, BG, IDLE)
         elif state == "camera_lost":
             draw_camera_icon(screen, (cx, cy), round(size * 0.8), AMBER, RED)
         else:
-            self._blit_center(screen, self._glow(IDLE, round(size * 1.3), bg), (cx, cy))
+            blit_center(screen, self._glow(IDLE, round(size * 1.3), bg), (cx, cy))
             draw_spinner(screen, (cx, cy), round(size * 0.32), blend(bg, TEXT, 0.85), now)
         text_w = lay.width - 2 * lay.margin
-        self._blit_center(screen, self._text(title, lay.title_px, TEXT, text_w), (cx, lay.hero_title_y))
+        blit_center(screen, self._text(title, lay.title_px, TEXT, text_w), (cx, lay.hero_title_y))
         if sub:
-            self._blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, text_w), (cx, lay.hero_sub_y))
+            blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, text_w), (cx, lay.hero_sub_y))
         if state == "camera_lost":
             r = max(6, round(lay.sub_px * 0.3))
             draw_spinner(screen, (cx, lay.hero_sub_y + round(lay.sub_px * 0.9)), r, TEXT_DIM, now)
-
-    def _draw_idle(self, screen: pygame.Surface, center: tuple[int, int], size: int, now: float) -> None:
-        """A slowly breathing soft circle with a calm closed-eyes face."""
-        import pygame
-
-        from edge.sinks.emoji_art import blend
-
-        breath = 0.5 - 0.5 * math.cos(2 * math.pi * now / 5.0)
-        r = size / 2 * (0.8 + 0.12 * breath)
-        for i in range(8, 0, -1):
-            pygame.draw.circle(screen, blend(BG, IDLE, 0.05 + 0.03 * (8 - i)), center, r * (1 + 0.06 * i))
-        pygame.draw.circle(screen, blend(BG, IDLE, 0.7 + 0.15 * breath), center, r)
-        ink = blend(BG, IDLE, 0.1)
-        lw = max(2, round(r * 0.07))
-        cx, cy = center
-        for sx in (-1, 1):
-            eye = pygame.Rect(0, 0, round(r * 0.36), round(r * 0.26))
-            eye.center = (round(cx + sx * r * 0.36), round(cy - r * 0.12))
-            pygame.draw.arc(screen, ink, eye, math.pi, 2 * math.pi, lw)
-        mouth = pygame.Rect(0, 0, round(r * 0.5), round(r * 0.34))
-        mouth.center = (cx, round(cy + r * 0.22))
-        pygame.draw.arc(screen, ink, mouth, math.pi * 1.1, math.pi * 1.9, lw)
-
-    def _draw_preview(self, screen: pygame.Surface, report: FrameReport, box: Box, lay: Layout) -> None:
-        """The camera image fitted into ``box`` with the face boxes (the primary one in green)."""
-        import pygame
-
-        frame = report.frame
-        img = frame.preview if frame.preview is not None else frame.gray
-        if img is None or img.size == 0 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-            return
-        if img.ndim == 2:
-            img = np.repeat(img[:, :, None], 3, axis=2)
-        img = np.ascontiguousarray(img, dtype=np.uint8)
-        ih, iw = img.shape[:2]
-        bx, by, bw, bh = box
-        scale = min(bw / iw, bh / ih)
-        tw, th = max(1, round(iw * scale)), max(1, round(ih * scale))
-        dst = pygame.Rect(bx + (bw - tw) // 2, by, tw, th)
-        surf = pygame.image.frombuffer(img.data, (iw, ih), "RGB")
-        screen.blit(pygame.transform.smoothscale(surf, (tw, th)), dst)
-        gh, gw = frame.gray.shape[:2] if frame.gray.size else (ih, iw)
-        sx, sy = tw / gw, th / gh
-        line = max(2, round(lay.base / 240))
-        for i, face in enumerate(report.faces):
-            b = face.box
-            rect = pygame.Rect(dst.x + round(b.x * sx), dst.y + round(b.y * sy), round(b.w * sx), round(b.h * sy))
-            primary = i == report.primary
-            pygame.draw.rect(
-                screen, PRIMARY_BOX if primary else TEXT_DIM, rect.clip(dst), line * 2 if primary else line
-            )
-        pygame.draw.rect(screen, TRACK, dst.inflate(line * 2, line * 2), line, border_radius=line * 2)
 
     def _draw_footer(self, screen: pygame.Surface, lay: Layout) -> None:
         provider = self._opts.status_text
@@ -715,8 +406,7 @@ class KioskSink:
 
         fps = self.fps
         d = report.decision
-        model = self._opts.model_name or "?"
-        rows = [("fps", f"{fps:.1f}"), ("model", f"{model} ({self._opts.delegate})" if self._opts.delegate else model)]
+        rows = [("fps", f"{fps:.1f}"), ("model", self._info.model_on or "?")]
         rows += [(stage, f"{ms:.1f} ms") for stage, ms in report.latency_ms.items()]
         rows += [("state", f"{d.state} {d.label or '-'} {d.confidence:.2f}"), ("faces", str(len(report.faces)))]
         rows.append(("art", "colour font" if self.uses_emoji_font else "drawn faces"))
@@ -731,3 +421,21 @@ class KioskSink:
             panel.blit(font.render(k, True, TEXT_DIM), (pad, pad + i * line_h))
             panel.blit(font.render(v, True, TEXT), (pad + key_w, pad + i * line_h))
         screen.blit(panel, (lay.margin // 2, lay.margin // 2))
+
+
+def from_config(setup: SinkSetup) -> FallbackSink | None:
+    """The kiosk for this run when there is a screen (see :mod:`edge.sinks.registry`).
+
+    With ``display.mode = auto`` a screen that fails (at start or later) falls back to JSON lines on
+    standard output (or to nothing when a log file already records everything); a screen that was
+    asked for by name fails with a clear error instead.
+    """
+    if setup.display == "none":
+        return None
+    display = setup.config.display
+    size = (display.width, display.height) if display.width and display.height else None
+    options = KioskOptions(
+        mode=setup.display, size=size, show_preview=display.preview, debug=display.debug, font_path=display.font or None
+    )
+    fallback: Callable[[], object] = (lambda: json_lines(setup)) if setup.log_path is None else NullSink
+    return FallbackSink(KioskSink(options), fallback, required=display.mode != "auto")  # type: ignore[arg-type]

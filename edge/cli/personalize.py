@@ -1,7 +1,8 @@
 """The ``capture``, ``personalize`` and ``model`` sub-commands of ``emojify``.
 
 :func:`register_commands` adds them to the main parser; each sets ``func``, which returns the
-exit status. User errors raise :class:`edge.core.errors.EmojifyError` (printed as one line by ``main``).
+exit status. User errors raise :class:`edge.core.errors.EmojifyError` (printed as one line by
+:func:`edge.cli.main.main`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.core.errors import ConfigError, EmojifyError
+from edge.config.loader import load_config
+from edge.core.errors import ConfigError
 from edge.display.modes import DISPLAY_MODES
+from edge.display.probe import choose_display
 from edge.paths import DEFAULT_MODEL, default_state_dir
+from edge.personalize.capture import (
+    DEFAULT_COUNTDOWN,
+    DEFAULT_INTERVAL,
+    DEFAULT_PER_EMOTION,
+    DEFAULT_PERSON,
+    CaptureCancelled,
+    CaptureSettings,
+    CaptureStore,
+    ConsoleCaptureUI,
+    check_person,
+    parse_emotions,
+    run_capture,
+)
+from edge.personalize.capture_ui import KioskCaptureUI
+from edge.personalize.head import personalize
+from edge.personalize.registry import SHIPPED, list_models, new_model_path, rollback, use_model
+from edge.pipeline.assembly import build_detector
+from edge.sources.registry import make_source
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +68,6 @@ def _confirm(question: str) -> bool:
 
 def cmd_capture(args: argparse.Namespace) -> int:
     """Run a guided capture session, or delete captures with ``--delete``."""
-    from edge.personalize.capture import CaptureStore, check_person
-
     state_dir = _state_dir(args)
     store = CaptureStore(state_dir)
     if args.delete:
@@ -69,18 +88,6 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
-    from edge.app import choose_display
-    from edge.config.loader import load_config
-    from edge.faces.registry import make_detector
-    from edge.personalize.capture import (
-        DEFAULT_PERSON,
-        CaptureCancelled,
-        CaptureSettings,
-        ConsoleCaptureUI,
-        parse_emotions,
-        run_capture,
-    )
-    from edge.sources.registry import make_source
 
     config = load_config(args.config)
     settings = CaptureSettings(
@@ -95,11 +102,9 @@ def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
     if display == "none":
         ui = ConsoleCaptureUI(assume_yes=args.yes)
     else:
-        from edge.personalize.capture_ui import KioskCaptureUI
-
         size = (config.display.width, config.display.height) if config.display.width and config.display.height else None
         ui = KioskCaptureUI(display, size=size, font_path=config.display.font or None)
-    detector = make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)
+    detector = build_detector(config)
     source = make_source(
         args.source or config.camera.source,
         preview=display != "none",
@@ -139,15 +144,10 @@ def _run_capture_session(args: argparse.Namespace, store: Any) -> int:
 
 def cmd_personalize(args: argparse.Namespace) -> int:
     """Fit the final layer to the captures, write a new model and (by default) activate it."""
-    from edge.personalize.head import personalize
-    from edge.personalize.registry import new_model_path, use_model
-
     state_dir = _state_dir(args)
     if args.data:
         data = Path(args.data).expanduser()
     else:
-        from edge.personalize.capture import CaptureStore, check_person
-
         store = CaptureStore(state_dir)
         data = store.person_dir(check_person(args.person)) if args.person else store.root
     if not data.exists():
@@ -211,8 +211,6 @@ def _describe(info: dict[str, Any]) -> str:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """``model list``, ``model use PATH|shipped`` and ``model rollback``."""
-    from edge.personalize.registry import SHIPPED, list_models, rollback, use_model
-
     state_dir = _state_dir(args)
     shipped = DEFAULT_MODEL
     if args.action == "list":
@@ -252,8 +250,6 @@ def register_commands(subparsers: Any) -> None:
     Args:
         subparsers: The object returned by ``ArgumentParser.add_subparsers()``.
     """
-    from edge.personalize.capture import DEFAULT_COUNTDOWN, DEFAULT_INTERVAL, DEFAULT_PER_EMOTION, DEFAULT_PERSON
-
     capture = subparsers.add_parser(
         "capture",
         help="teach it your face: take labelled photos of your expressions (or --delete them)",
@@ -320,22 +316,3 @@ def register_commands(subparsers: Any) -> None:
     model.add_argument("action", choices=("list", "use", "rollback"))
     model.add_argument("path", nargs="?", help="with use: a .tflite file, or 'shipped'")
     model.set_defaults(func=cmd_model)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one of these sub-commands on its own (``python -m edge.personalize.cli ...``)."""
-    from edge.logsetup import setup_logging
-
-    parser = argparse.ArgumentParser(prog="emojify")
-    register_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    setup_logging()
-    try:
-        return int(args.func(args))
-    except EmojifyError as exc:
-        print(f"emojify: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,17 +1,31 @@
-"""``emojify doctor``: every part the product needs, each "ok" or what to do.
+"""``emojify doctor`` (every part the product needs, each "ok" or what to do) and ``emojify service status``.
 
 Checks never raise: a failure becomes a line with the fix.
 """
 
 from __future__ import annotations
 
+import argparse
 import ctypes.util
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from edge.config.loader import load_config
+from edge.config.schema import Config
 from edge.core.errors import EmojifyError
+from edge.core.labels import read_labels
+from edge.display.probe import display_available
+from edge.display.theme import find_emoji_font
+from edge.faces.registry import make_detector
+from edge.inference.classifier import ExpressionClassifier
+from edge.inference.runtime import EDGETPU_LIBRARY, edgetpu_model_path, get_runtime
+from edge.paths import LABELS_FILE
+from edge.paths import resolve as resolve_path
+from edge.sources.auto import list_video_devices, probe_picamera2
+from edge.system.service import format_service_status, service_status
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +58,6 @@ def _guard(name: str, required: bool, fn: Callable[[], Check]) -> Check:
 
 def run_checks(config_path: Path | None) -> list[Check]:
     """Run every check, in the order a person would fix things."""
-    from edge.config.loader import load_config
-    from edge.config.schema import Config
-    from edge.paths import resolve as resolve_path
-
     checks: list[Check] = []
     config = Config()
     try:
@@ -69,14 +79,12 @@ def run_checks(config_path: Path | None) -> list[Check]:
 
 
 def _runtime() -> Check:
-    from edge.inference.runtime import get_runtime
 
     rt = get_runtime()
     return Check("runtime", True, f"{rt.package} {rt.version}")
 
 
 def _model(model: Path) -> Check:
-    from edge.inference.classifier import ExpressionClassifier
 
     clf = ExpressionClassifier(model, num_threads=1, delegate="cpu")
     size = model.stat().st_size / 1e6
@@ -85,19 +93,15 @@ def _model(model: Path) -> Check:
 
 
 def _labels(model: Path) -> Check:
-    from edge.core.labels import read_labels
 
     path = model.parent / "labels.txt"
     if not path.exists():
-        from edge.paths import LABELS_FILE
-
         path = LABELS_FILE
     labels = read_labels(path)
     return Check("labels", True, f"{path}: {', '.join(labels)}")
 
 
 def _edgetpu(model: Path, delegate: str) -> Check:
-    from edge.inference.runtime import EDGETPU_LIBRARY, edgetpu_model_path
 
     required = delegate == "edgetpu"
     compiled = edgetpu_model_path(model)
@@ -113,14 +117,12 @@ def _edgetpu(model: Path, delegate: str) -> Check:
         return Check(
             "edge tpu", False, f"runtime found but no {compiled.name}; compile it (models/README.md)", required
         )
-    from edge.inference.classifier import ExpressionClassifier
 
     clf = ExpressionClassifier(model, num_threads=1, delegate="edgetpu")
     return Check("edge tpu", True, f"{clf.info.path.name} on the Edge TPU", required)
 
 
 def _detector(name: str) -> Check:
-    from edge.faces.registry import make_detector
 
     detector = make_detector(name)
     ok = detector.name == name
@@ -129,7 +131,6 @@ def _detector(name: str) -> Check:
 
 
 def _camera() -> Check:
-    from edge.sources.auto import list_video_devices, probe_picamera2
 
     reason = probe_picamera2()
     if reason is None:
@@ -147,7 +148,6 @@ def _camera() -> Check:
 
 
 def _display() -> Check:
-    from edge.sinks.kiosk import display_available
 
     results = {mode: display_available(mode) for mode in ("kiosk", "window")}
     usable = [mode for mode, (ok, _) in results.items() if ok]
@@ -158,7 +158,6 @@ def _display() -> Check:
 
 
 def _font(override: str | None) -> Check:
-    from edge.sinks.emoji_art import find_emoji_font
 
     path = find_emoji_font(override)
     if path is None:
@@ -172,10 +171,36 @@ def _font(override: str | None) -> Check:
 
 
 def _service() -> Check:
-    from edge.service import service_status
 
     units = service_status()
     installed = [u for u in units if u.installed]
     if not installed:
         return Check("service", True, "no unit installed (sudo ./setup.sh --service kiosk|headless)", False)
     return Check("service", True, "; ".join(f"{u.unit}: {u.enabled}, {u.active}" for u in installed), False)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check camera, runtime, delegate, display, font, model and labels."""
+    checks = run_checks(args.config)
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL" if check.required else "warn"
+        print(f"{mark}  {check.name:<{width}}  {check.detail}")
+    return 0 if all(c.ok or not c.required for c in checks) else 1
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """Show which systemd unit is installed and enabled."""
+    print(format_service_status(service_status()))
+    return 0
+
+
+def register(subparsers: Any, add_config: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``doctor`` and ``service``."""
+    doctor = subparsers.add_parser("doctor", help="check camera, runtime, Edge TPU, display, font and model")
+    add_config(doctor)
+    doctor.set_defaults(func=cmd_doctor)
+
+    service = subparsers.add_parser("service", help="systemd service information")
+    service.add_argument("action", choices=("status",))
+    service.set_defaults(func=cmd_service)

@@ -1,7 +1,9 @@
 """The live loop: source -> faces -> classifier -> smoother -> sinks.
 
 One pass per frame, newest frame first (sources drop stale frames), every stage timed. The
-loop never branches on hardware: headless is a different list of sinks.
+loop never branches on hardware: headless is a different list of sinks. Harnesses (benchmark,
+soak) watch the same loop through :class:`Observer` objects instead of running their own.
+Everything the loop keeps about the run is bounded: it may run for months.
 
 Watchdog meaning: the loop pings systemd after a pass that made progress, that is a frame was
 processed, or a camera fault was handled and shown. A source whose ``read`` hangs stops the
@@ -13,34 +15,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from edge.core.labels import NUM_CLASSES
-from edge.core.preprocess import face_to_model_pixels
 from edge.core.smoothing import DecisionSmoother
-from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport
-from edge.faces.base import FaceDetector
-from edge.sinks import Sink
+from edge.core.stats import RateMeter
+from edge.core.types import Decision, Frame, FrameReport, RunInfo
+from edge.pipeline.analyzer import Analyzer
+from edge.sinks.base import Sink
 from edge.sources.base import CameraLostError, Source
 
 log = logging.getLogger(__name__)
 
 
-class Classifier(Protocol):
-    """What the loop needs from :class:`edge.inference.classifier.ExpressionClassifier`."""
-
-    def classify(self, pixels: np.ndarray) -> np.ndarray:
-        """Probabilities for one face's 48x48 uint8 pixels."""
-        ...
-
-
 class Notifier(Protocol):
-    """What the loop needs from :class:`edge.notify.SystemdNotifier`."""
+    """What the loop needs from :class:`edge.system.notify.SystemdNotifier`."""
 
     def ready(self) -> object: ...
     def status(self, text: str) -> object: ...
@@ -49,83 +42,47 @@ class Notifier(Protocol):
     def notify(self, *assignments: str) -> object: ...
 
 
-class _NullNotifier:
+class NullNotifier:
+    """No systemd: every notification is dropped."""
+
     def ready(self) -> None:
-        pass
+        """Nothing to tell."""
 
     def status(self, text: str) -> None:
-        pass
+        """Nothing to tell."""
 
     def watchdog(self) -> None:
-        pass
+        """Nothing to tell."""
 
     def stopping(self) -> None:
-        pass
+        """Nothing to tell."""
 
     def notify(self, *assignments: str) -> bool:
+        """Nothing sent."""
         return False
+
+
+class Observer(Protocol):
+    """Watches every pass of :meth:`Pipeline.run` after the sinks (benchmark, soak)."""
+
+    def observe(self, report: FrameReport, sinks_ms: float) -> None:
+        """One pass: its report and the time the sinks took (milliseconds)."""
+        ...
 
 
 @dataclass
 class RunStats:
-    """What a run did."""
+    """What a run did (a fixed size, however long it ran)."""
 
     frames: int = 0
     seconds: float = 0.0
-    first_decision_s: float | None = None
     camera_faults: int = 0
     reason: str = ""
-    stage_ms: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
         """Processed frames per second."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-class Analyzer:
-    """Faces and their expression probabilities for one frame.
-
-    Args:
-        detector: Face detector.
-        classifier: Expression classifier.
-        max_faces: Classify at most this many faces (largest first).
-        detect_every: Run the detector on every N-th frame and reuse its boxes in between
-            (a face moves little in 1/15 s at camera rate; the crop margin absorbs it). A frame
-            where the last detection found nobody is always detected again.
-    """
-
-    def __init__(
-        self, detector: FaceDetector, classifier: Classifier, max_faces: int = 5, detect_every: int = 1
-    ) -> None:
-        self.detector = detector
-        self.classifier = classifier
-        self.max_faces = max_faces
-        self.detect_every = max(1, detect_every)
-        self._boxes: list[FaceBox] = []
-        self._since_detect = 0
-
-    def _detect(self, gray: np.ndarray) -> list[FaceBox]:
-        self._since_detect += 1
-        if self._boxes and self._since_detect < self.detect_every:
-            return self._boxes
-        self._since_detect = 0
-        self._boxes = self.detector.detect(gray)[: self.max_faces]
-        return self._boxes
-
-    def analyze(self, frame: Frame, timings: dict[str, float]) -> list[FaceResult]:
-        """Detect and classify up to ``max_faces`` faces, largest first; adds stage times (ms)."""
-        t0 = time.perf_counter()
-        boxes = self._detect(frame.gray)
-        t1 = time.perf_counter()
-        crops = [face_to_model_pixels(frame.gray, box.as_tuple()) for box in boxes]
-        t2 = time.perf_counter()
-        results = [FaceResult(box, self.classifier.classify(crop)) for box, crop in zip(boxes, crops, strict=True)]
-        t3 = time.perf_counter()
-        timings["detect"] = (t1 - t0) * 1000
-        timings["preprocess"] = (t2 - t1) * 1000
-        timings["classify"] = (t3 - t2) * 1000
-        return results
 
 
 class Pipeline:
@@ -135,10 +92,11 @@ class Pipeline:
         source: Opened by :meth:`run`.
         analyzer: Faces and probabilities.
         smoother: Turns probabilities into decisions.
-        sinks: Display, log, telemetry; opened by :meth:`run`.
+        sinks: Display, log, telemetry; opened by :meth:`run` with :attr:`info`.
         notifier: systemd notifications (a no-op by default).
-        describe: Short text for status lines (source, delegate).
+        info: What the run is made of (status lines, sinks).
         clock: Monotonic clock.
+        observers: Harnesses that watch every pass (see :class:`Observer`).
     """
 
     def __init__(
@@ -148,21 +106,22 @@ class Pipeline:
         smoother: DecisionSmoother,
         sinks: Sequence[Sink],
         notifier: Notifier | None = None,
-        describe: str = "",
+        info: RunInfo | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self.source = source
         self.analyzer = analyzer
         self.smoother = smoother
         self.sinks = list(sinks)
-        self.notifier: Notifier = notifier or _NullNotifier()
-        self.describe = describe
+        self.notifier: Notifier = notifier or NullNotifier()
+        self.info = info or RunInfo(source=source.name, detector=getattr(analyzer.detector, "name", ""))
         self.clock = clock
+        self.observers = list(observers)
         self._stop = threading.Event()
         self._stop_reason = ""
         self._last_frame: Frame | None = None
-        self._recent: deque[float] = deque(maxlen=60)
-        self._last_status = -1e9
+        self._rate = RateMeter(60)
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to end after the current pass (safe from signal handlers and threads)."""
@@ -180,8 +139,8 @@ class Pipeline:
         t0 = time.perf_counter()
         try:
             frame = self.source.read()
-        except CameraLostError as exc:
-            return self._camera_lost(exc)
+        except CameraLostError:
+            return self._camera_lost()
         if frame is None:
             return None
         timings["capture"] = (time.perf_counter() - t0) * 1000
@@ -191,16 +150,16 @@ class Pipeline:
         # Frame time, not wall time: a recorded video smooths the same however fast it is read.
         decision = self.smoother.update(faces[0].scores if faces else None, frame.timestamp)
         timings["smooth"] = (time.perf_counter() - t1) * 1000
-        report = FrameReport(frame, faces, decision, timings, 0 if faces else None)
+        report = FrameReport(frame, tuple(faces), decision, timings, 0 if faces else None)
         self._emit(report)
         return report
 
-    def _camera_lost(self, exc: Exception) -> FrameReport:
+    def _camera_lost(self) -> FrameReport:
         shape = self._last_frame.gray.shape if self._last_frame is not None else (240, 320)
         index = self._last_frame.index if self._last_frame is not None else 0
         frame = Frame(np.zeros(shape, np.uint8), index, self.clock())
         decision = Decision("camera_lost", None, 0.0, np.zeros(NUM_CLASSES, np.float32))
-        report = FrameReport(frame, [], decision, {})
+        report = FrameReport(frame, (), decision, {})
         self._emit(report)
         self._stop.wait(0.2)  # don't spin while the camera is away
         return report
@@ -211,7 +170,9 @@ class Pipeline:
             sink.handle(report)
             if sink.poll_quit():
                 self.stop("quit key")
-        report.latency_ms["render"] = (time.perf_counter() - t0) * 1000
+        sinks_ms = (time.perf_counter() - t0) * 1000
+        for observer in self.observers:
+            observer.observe(report, sinks_ms)
 
     def run(self, max_frames: int | None = None, duration: float | None = None) -> RunStats:
         """Open everything, loop, close everything (also on errors).
@@ -229,22 +190,11 @@ class Pipeline:
         try:
             self.source.open()
             for sink in self.sinks:
-                sink.open()
+                sink.open(self.info)
                 opened.append(sink)
             self.notifier.ready()
-            log.info("running: %s", self.describe)
-            while not self._stop.is_set():
-                if max_frames is not None and stats.frames >= max_frames:
-                    self._stop_reason = "max frames reached"
-                    break
-                if duration is not None and self.clock() - started >= duration:
-                    self._stop_reason = "duration reached"
-                    break
-                report = self.step()
-                if report is None:
-                    self._stop_reason = "end of source"
-                    break
-                self._account(report, stats, started)
+            log.info("running: %s", self.info.describe())
+            self._loop(stats, started, max_frames, duration)
         finally:
             for sink in reversed(opened):
                 try:
@@ -256,31 +206,35 @@ class Pipeline:
             stats.reason = self._stop_reason or "stopped"
         return stats
 
-    def _account(self, report: FrameReport, stats: RunStats, started: float) -> None:
-        now = self.clock()
+    def _loop(self, stats: RunStats, started: float, max_frames: int | None, duration: float | None) -> None:
+        while not self._stop.is_set():
+            if max_frames is not None and stats.frames >= max_frames:
+                self._stop_reason = "max frames reached"
+                return
+            if duration is not None and self.clock() - started >= duration:
+                self._stop_reason = "duration reached"
+                return
+            report = self.step()
+            if report is None:
+                self._stop_reason = "end of source"
+                return
+            self._account(report, stats)
+
+    def _account(self, report: FrameReport, stats: RunStats) -> None:
         if report.decision.state == "camera_lost":
             stats.camera_faults += 1
         else:
             stats.frames += 1
-            self._recent.append(now)
-            for stage, ms in report.latency_ms.items():
-                stats.stage_ms.setdefault(stage, []).append(ms)
-            if stats.first_decision_s is None and report.decision.state in ("face", "unsure", "no_face"):
-                stats.first_decision_s = now - started
+            self._rate.tick(self.clock())
         self.notifier.watchdog()
-        if now - self._last_status >= 1.0:
-            self._last_status = now
-            self.notifier.status(self.status_line(report))
+        self.notifier.status(self.status_line(report))  # the notifier sends at most one a second
 
     def fps(self) -> float:
         """Frames per second over the last 60 processed frames."""
-        if len(self._recent) < 2:
-            return 0.0
-        span = self._recent[-1] - self._recent[0]
-        return (len(self._recent) - 1) / span if span > 0 else 0.0
+        return self._rate.rate
 
     def status_line(self, report: FrameReport) -> str:
-        """Text for ``systemctl status``: source, delegate, fps, state."""
+        """Text for ``systemctl status``: source, detector, model and delegate, fps, state."""
         state = report.decision.state
         what = f"{state}: {report.decision.label}" if report.decision.label else state.replace("_", " ")
-        return f"{self.describe} | {self.fps():.1f} fps | {what}"
+        return f"{self.info.describe()} | {self.fps():.1f} fps | {what}"

@@ -1,8 +1,8 @@
-"""Emoji artwork for the kiosk: Noto Color Emoji when installed, simple drawn faces when not.
+"""Emoji artwork for the kiosk and capture screens: Noto Color Emoji when installed, drawn faces when not.
 
-Imported by :mod:`edge.sinks.kiosk` only after ``pygame`` is known to be importable. Every
-surface is made once per ``(key, size)`` and cached; nothing here runs per frame except the
-small icon helpers.
+pygame is imported by each function that draws (the module imports without it). Every surface
+is made once per ``(key, size)`` and cached; nothing here runs per frame except the small icon
+helpers.
 """
 
 from __future__ import annotations
@@ -10,24 +10,15 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from pathlib import Path
-
-import pygame
+from typing import TYPE_CHECKING
 
 from edge.core.labels import EMOJI
+from edge.display.theme import Color, blend, find_emoji_font
+
+if TYPE_CHECKING:
+    import pygame
 
 log = logging.getLogger(__name__)
-
-#: Where the colour emoji font is looked for, in order, after an explicit ``font_path``.
-FONT_SEARCH: list[str] = [
-    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
-    "/usr/share/fonts/noto/NotoColorEmoji.ttf",
-    "/usr/share/fonts/google-noto-emoji/NotoColorEmoji.ttf",
-    "/usr/share/fonts/noto-color-emoji/NotoColorEmoji.ttf",
-    "/usr/local/share/fonts/NotoColorEmoji.ttf",
-    "~/.local/share/fonts/NotoColorEmoji.ttf",
-    "~/.fonts/NotoColorEmoji.ttf",
-]
 
 #: Artwork key for the "not sure" face.
 THINKING = "thinking"
@@ -36,7 +27,6 @@ THINKING_EMOJI = "\U0001f914"  # 🤔
 #: Noto Color Emoji has one bitmap strike: any size renders at 109 px and is scaled afterwards.
 STRIKE = 109
 
-Color = tuple[int, int, int]
 Point = tuple[float, float]
 
 _OUTLINE: Color = (150, 95, 10)
@@ -48,28 +38,6 @@ _SKIN: dict[str, Color] = {
 }
 _YELLOW: Color = (255, 204, 64)
 _logged: set[str] = set()
-
-
-def find_emoji_font(override: str | None = None) -> Path | None:
-    """Locate a colour emoji font file.
-
-    Args:
-        override: A font file to use first (``KioskOptions.font_path``); a missing file is
-            reported and the usual places are searched instead.
-
-    Returns:
-        The font path, or ``None`` when none is installed.
-    """
-    if override:
-        path = Path(override).expanduser()
-        if path.is_file():
-            return path
-        log.warning("emoji font %s does not exist; looking in the usual places", path)
-    for candidate in FONT_SEARCH:
-        path = Path(candidate).expanduser()
-        if path.is_file():
-            return path
-    return None
 
 
 def _log_once(level: int, message: str, *args: object) -> None:
@@ -86,6 +54,8 @@ class EmojiArt:
     """
 
     def __init__(self, font_path: str | None = None) -> None:
+        import pygame
+
         self._font: pygame.font.Font | None = None
         self._cache: dict[tuple[str, int], pygame.Surface] = {}
         path = find_emoji_font(font_path)
@@ -115,6 +85,8 @@ class EmojiArt:
             key: A label from :data:`edge.core.labels.LABELS` or :data:`THINKING`.
             size: Edge of the square in pixels.
         """
+        import pygame
+
         size = max(8, int(size))
         surf = self._cache.get((key, size))
         if surf is None:
@@ -125,6 +97,8 @@ class EmojiArt:
         return surf
 
     def _render_font(self, key: str, size: int) -> pygame.Surface:
+        import pygame
+
         assert self._font is not None
         char = THINKING_EMOJI if key == THINKING else EMOJI.get(key, THINKING_EMOJI)
         base = self._font.render(char, True, (255, 255, 255))
@@ -151,6 +125,8 @@ def draw_face(key: str, size: int) -> pygame.Surface:
         key: A label from :data:`edge.core.labels.LABELS` or :data:`THINKING`.
         size: Edge of the square in pixels.
     """
+    import pygame
+
     s = max(8, int(size)) * 2
     surf = pygame.Surface((s, s), pygame.SRCALPHA)
     c, r = s / 2, s * 0.46
@@ -231,6 +207,8 @@ def draw_glow(size: int, color: Color, background: Color, strength: float = 0.35
         background: The solid colour the glow sits on.
         strength: How much of ``color`` shows at the centre, 0..1.
     """
+    import pygame
+
     surf = pygame.Surface((size, size))
     surf.fill(background)
     steps = 14
@@ -239,12 +217,6 @@ def draw_glow(size: int, color: Color, background: Color, strength: float = 0.35
         mix = strength * t * t
         pygame.draw.circle(surf, blend(background, color, mix), (size / 2, size / 2), size / 2 * (1 - 0.6 * t))
     return surf
-
-
-def blend(a: Color, b: Color, t: float) -> Color:
-    """Linear mix of two colours: ``t == 0`` is ``a``, ``t == 1`` is ``b``."""
-    t = min(1.0, max(0.0, t))
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
 
 
 def draw_camera_icon(surface: pygame.Surface, center: tuple[int, int], size: int, color: Color, slash: Color) -> None:
@@ -257,6 +229,8 @@ def draw_camera_icon(surface: pygame.Surface, center: tuple[int, int], size: int
         color: Camera colour.
         slash: Colour of the diagonal slash.
     """
+    import pygame
+
     cx, cy = center
     w, h = size, round(size * 0.62)
     lw = max(3, size // 18)
@@ -282,7 +256,32 @@ def draw_spinner(surface: pygame.Surface, center: tuple[int, int], radius: int, 
         color: Arc colour.
         now: Time in seconds (drives the rotation).
     """
+    import pygame
+
     rect = pygame.Rect(0, 0, 2 * radius, 2 * radius)
     rect.center = center
     start = -now * 2 * math.pi * 0.8
     pygame.draw.arc(surface, color, rect, start, start + 1.5 * math.pi, max(3, radius // 5))
+
+
+def draw_idle_face(
+    screen: pygame.Surface, center: tuple[int, int], size: int, now: float, background: Color, color: Color
+) -> None:
+    """A slowly breathing soft circle with a calm closed-eyes face (the "come closer" screen)."""
+    import pygame
+
+    breath = 0.5 - 0.5 * math.cos(2 * math.pi * now / 5.0)
+    r = size / 2 * (0.8 + 0.12 * breath)
+    for i in range(8, 0, -1):
+        pygame.draw.circle(screen, blend(background, color, 0.05 + 0.03 * (8 - i)), center, r * (1 + 0.06 * i))
+    pygame.draw.circle(screen, blend(background, color, 0.7 + 0.15 * breath), center, r)
+    ink = blend(background, color, 0.1)
+    lw = max(2, round(r * 0.07))
+    cx, cy = center
+    for sx in (-1, 1):
+        eye = pygame.Rect(0, 0, round(r * 0.36), round(r * 0.26))
+        eye.center = (round(cx + sx * r * 0.36), round(cy - r * 0.12))
+        pygame.draw.arc(screen, ink, eye, math.pi, 2 * math.pi, lw)
+    mouth = pygame.Rect(0, 0, round(r * 0.5), round(r * 0.34))
+    mouth.center = (cx, round(cy + r * 0.22))
+    pygame.draw.arc(screen, ink, mouth, math.pi * 1.1, math.pi * 1.9, lw)

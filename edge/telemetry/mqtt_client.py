@@ -1,0 +1,202 @@
+"""MQTT client wiring shared by the telemetry sink and ``emojify fleet``: broker URLs, device ids, paho.
+
+paho-mqtt (>= 2) is optional (``pip install 'emojify-edge[mqtt]'``) and imported on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from edge.config.schema import MqttConfig
+from edge.core.errors import ConfigError
+from edge.paths import resolve as resolve_path
+
+log = logging.getLogger(__name__)
+
+TOPIC_ROOT = "emojify"
+QOS = 1
+MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
+URL_FORMS = "mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, default port 8883)"
+PAHO_MISSING = "MQTT needs paho-mqtt: pip install 'emojify-edge[mqtt]'"
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the broker is, parsed from ``mqtt.url``.
+
+    Attributes:
+        host: Host name or IP address.
+        port: TCP port.
+        tls: Whether to connect with TLS (``mqtts://`` or a ``ca_file``).
+        username: User name from the URL (``mqtt://user:pass@host``), else empty.
+        password: Password from the URL, else empty.
+    """
+
+    host: str
+    port: int
+    tls: bool
+    username: str = ""
+    password: str = ""
+
+    def __str__(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def parse_url(url: str, ca_file: str = "") -> BrokerAddress:
+    """Parse a broker URL.
+
+    Args:
+        url: ``mqtt://HOST[:PORT]`` or ``mqtts://HOST[:PORT]``.
+        ca_file: A CA bundle; when set, ``mqtt://`` also uses TLS (and port 8883 by default).
+
+    Raises:
+        ConfigError: Naming ``mqtt.url`` and the expected forms.
+    """
+
+    def bad(reason: str) -> ConfigError:
+        return ConfigError(f"mqtt.url {url!r}: {reason}; expected {URL_FORMS}")
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise bad(f"unsupported scheme '{parts.scheme}'" if parts.scheme else "no scheme")
+    if not parts.hostname:
+        raise bad("no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise bad("a path, query or fragment is not allowed")
+    try:
+        port = parts.port
+    except ValueError:
+        raise bad("the port must be a number from 1 to 65535") from None
+    if port == 0:
+        raise bad("the port must be a number from 1 to 65535")
+    tls = parts.scheme == "mqtts" or bool(ca_file)
+    return BrokerAddress(
+        host=parts.hostname,
+        port=port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
+
+
+def default_device_id(machine_id_files: tuple[Path, ...] = MACHINE_ID_FILES, hostname: str | None = None) -> str:
+    """A stable, short device id: a hash of the machine id, else the host name.
+
+    The machine id is hashed (not published) because systemd asks for it to be kept private.
+
+    Args:
+        machine_id_files: Where to look for the machine id.
+        hostname: The host name to fall back on (default: this machine's).
+    """
+    for path in machine_id_files:
+        try:
+            machine_id = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if machine_id:
+            return hashlib.sha256(f"emojify:{machine_id}".encode()).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", hostname if hostname is not None else socket.gethostname()).strip("-.")
+    return name[:64] or "emojify"
+
+
+def check_device_id(device_id: str) -> str:
+    """Return ``device_id`` when it is usable in a topic.
+
+    Raises:
+        ConfigError: Naming ``mqtt.device_id``.
+    """
+    if not _DEVICE_ID.match(device_id):
+        raise ConfigError(
+            f"mqtt.device_id {device_id!r}: use 1 to 64 letters, digits, '.', '_' or '-' "
+            "(it becomes part of the MQTT topic; no '/', '+', '#' or spaces)"
+        )
+    return device_id
+
+
+def topic(device_id: str, kind: str) -> str:
+    """``emojify/<device-id>/<kind>``."""
+    return f"{TOPIC_ROOT}/{device_id}/{kind}"
+
+
+def require_paho() -> Any:
+    """Import ``paho.mqtt.client`` (2.x) lazily.
+
+    Raises:
+        ConfigError: paho-mqtt is missing or is the old 1.x API (Debian's python3-paho-mqtt).
+    """
+    try:
+        import paho.mqtt.client as mqtt
+    except ImportError:
+        raise ConfigError(PAHO_MISSING) from None
+    if not hasattr(mqtt, "CallbackAPIVersion"):
+        raise ConfigError(f"{PAHO_MISSING} (found paho-mqtt 1.x; version 2 or newer is needed)")
+    return mqtt
+
+
+def paho_client(client_id: str) -> Any:
+    """A paho 2.x client (callback API version 2, MQTT 3.1.1, clean session)."""
+    mqtt = require_paho()
+    return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+
+
+def configure_client(client: Any, address: BrokerAddress, config: MqttConfig) -> None:
+    """Apply credentials and TLS to a paho client (shared with ``emojify fleet``).
+
+    Raises:
+        ConfigError: The CA file is missing or not a certificate bundle.
+    """
+    username = config.username or address.username
+    password = config.password or address.password
+    if username:
+        client.username_pw_set(username, password or None)
+    if password and not address.tls and address.host not in ("localhost", "127.0.0.1", "::1"):
+        log.warning("the MQTT password goes to %s in clear text: use mqtts:// or mqtt.ca_file", address)
+    if address.tls:
+        ca_file = str(resolve_path(config.ca_file)) if config.ca_file else None
+        if ca_file and not Path(ca_file).is_file():
+            raise ConfigError(
+                f"mqtt.ca_file {config.ca_file!r}: file not found; give the broker's CA certificate (PEM)"
+            )
+        try:
+            client.tls_set(ca_certs=ca_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"mqtt.ca_file {config.ca_file!r}: cannot be used for TLS ({exc})") from None
+
+
+def probe(address: BrokerAddress, ca_file: str = "", timeout: float = 2.0) -> str:
+    """Why a connection to the broker fails, in a few words (paho does not say).
+
+    Opens a TCP (and TLS) connection like paho would and returns the error, or ``""`` when the
+    broker answers (then the MQTT login itself failed, or the broker went away meanwhile).
+    """
+    import ssl
+
+    try:
+        with socket.create_connection((address.host, address.port), timeout=timeout) as sock:
+            if address.tls:
+                context = ssl.create_default_context(cafile=str(resolve_path(ca_file)) if ca_file else None)
+                with context.wrap_socket(sock, server_hostname=address.host):
+                    pass
+    except (OSError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return ""
+
+
+def on_paho_log(_client: Any, _userdata: Any, _level: int, message: str) -> None:
+    """Route paho's log messages (set as ``client.on_log``).
+
+    An exception in one of our callbacks is an error; the rest (socket errors while the broker is
+    away, which the sink reports once in plain words) is debug.
+    """
+    if message.startswith("Caught exception"):
+        log.error("MQTT client: %s", message)
+    else:
+        log.debug("paho: %s", message)
