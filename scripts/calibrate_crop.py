@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.datasets import iter_samples
+from edge.data.datasets import iter_samples
 from edge.faces.base import PHOTO_SETTINGS
 from edge.faces.registry import DETECTORS, make_detector
 

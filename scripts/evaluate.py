@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.core.errors import EmojifyError
-from edge.datasets import is_fer_csv
-from edge.evaluation import confusion_png, format_report, metrics, predict_dataset
+from edge.data.datasets import is_fer_csv
+from edge.data.evaluation import confusion_png, format_report, metrics, predict_dataset
 from edge.faces.registry import photo_detector
 from edge.inference.classifier import ExpressionClassifier
 from edge.paths import DEFAULT_MODEL
@@ -32,7 +32,7 @@ def float_classify(path: Path):  # type: ignore[no-untyped-def]
     import torch
 
     from edge.core.preprocess import pixels_to_float
-    from edge.training.trainer import load_model
+    from edge.training.checkpoints import load_model
 
     model = load_model(path)
     torch.set_num_threads(1)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         detector = None
         if args.detect_faces:
             detector = photo_detector()
-        pred = predict_dataset(classifier.classify, args.data, usage, detector, args.limit)
+        pred = predict_dataset(classifier.classify, args.data, usage, detector, args.limit, classifier.input_size)
     except EmojifyError as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         return 2

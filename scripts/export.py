@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edge.core.labels import LABELS, write_labels
+from edge.core.labels import LABELS
+from edge.inference.features import embed_feature_moments
+from edge.model_format.labels_file import write_labels
 from edge.paths import MODELS_DIR
-from edge.personalize.head import embed_feature_moments
 from edge.training.calibration import cross_fitted_accuracy, fit_logit_offsets
+from edge.training.checkpoints import cached_arrays, load_model, predict_logits, save_checkpoint
 from edge.training.export import export_int8
-from edge.training.trainer import cached_arrays, load_model, predict_logits, save_checkpoint
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from edge.datasets import DatasetError
-from edge.training.trainer import cached_arrays
+from edge.training.checkpoints import cached_arrays
 for usage in ("Training", "PublicTest"):
     try:
         print(usage, cached_arrays(Path(sys.argv[1]), usage).pixels.shape)

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.datasets import DatasetError, iter_fer_csv
+from edge.data.datasets import DatasetError, iter_fer_csv
 
 _WEBP_LOSSLESS = [cv2.IMWRITE_WEBP_QUALITY, 101]  # quality above 100 selects lossless WebP
 

@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 
 from edge.core.labels import LABELS
-from edge.datasets import iter_fer_csv
+from edge.data.datasets import iter_fer_csv
 from edge.paths import DEFAULT_MODEL
-from edge.personalize.head import personalize
+from edge.personalize.runner import PersonalizeOptions, personalize
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     check = make_users(args.data, root, args.mode, args.users, args.per_emotion, args.seed)
     rows = []
     for user in sorted(p for p in root.glob("user*") if p.is_dir()):
-        report = personalize(args.model, user, root / f"{user.name}.tflite", check=check)
+        report = personalize(PersonalizeOptions(args.model, user, root / f"{user.name}.tflite", check=check))
         rows.append(report)
         print(
             f"{user.name}: own {report.heldout_before * 100:.1f}% -> {report.heldout_after * 100:.1f}%  "

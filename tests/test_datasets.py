@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge.core.labels import LABELS
-from edge.datasets import DatasetError, iter_samples, load_arrays, load_ferplus_targets
+from edge.data.datasets import DatasetError, iter_samples, load_arrays, load_ferplus_targets
 from tests.conftest import synthetic_face, write_fer_csv
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edge.core.labels import LABELS
-from edge.evaluation import confusion_matrix, format_report, metrics
+from edge.data.evaluation import confusion_matrix, format_report, metrics
 
 
 def test_confusion_and_metrics_by_hand():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import scripts.pack_fer as pack_fer
-from edge.datasets import iter_fer_csv, load_arrays
+from edge.data.datasets import iter_fer_csv, load_arrays
 from tests.conftest import synthetic_face, write_fer_csv
 
 

@@ -18,9 +18,10 @@ from edge.cli.personalize import register_commands
 from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
-from edge.datasets import load_arrays
+from edge.data.datasets import load_arrays
 from edge.faces.crop import largest_face_crop
 from edge.inference.classifier import ExpressionClassifier
+from edge.inference.features import feature_moments
 from edge.model_format.editor import read_dense_head, replace_dense_head
 from edge.model_format.metadata import (
     FEATURE_MOMENTS_KEY,
@@ -34,19 +35,14 @@ from edge.personalize import registry
 from edge.personalize.capture import (
     CaptureCancelled,
     CaptureSettings,
-    CaptureStore,
     ConsoleCaptureUI,
     run_capture,
 )
-from edge.personalize.head import (
-    choose_l2,
-    feature_moments,
-    fit_head,
-    personalize,
-    softmax,
-    split_holdout,
-    time_folds,
-)
+from edge.personalize.fit import choose_l2, fit_head, softmax
+from edge.personalize.runner import PersonalizeOptions, personalize
+from edge.personalize.splits import split_holdout, time_folds
+from edge.personalize.store import CaptureStore
+from edge.system import files
 from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -372,7 +368,7 @@ def test_personalize_improves_a_generated_user_and_the_model_works_everywhere(tm
 def test_personalize_without_general_statistics_warns_and_still_fits(tmp_path, model_path, caplog):
     data = user_folder(tmp_path / "captures", per_class=6, seed=3)
     with caplog.at_level(logging.WARNING):
-        report = personalize(model_path, data, tmp_path / "p.tflite")
+        report = personalize(PersonalizeOptions(model_path, data, tmp_path / "p.tflite"))
     if read_feature_moments(model_path.read_bytes()) is None:
         assert report.anchor.startswith("weight-space") and "no general-face feature statistics" in caplog.text
     assert report.heldout_after > report.heldout_before
@@ -381,12 +377,12 @@ def test_personalize_without_general_statistics_warns_and_still_fits(tmp_path, m
 
 def test_personalize_reports_unusable_input(tmp_path, model_path):
     with pytest.raises(EmojifyError, match="no such file"):
-        personalize(model_path, tmp_path / "missing", tmp_path / "p.tflite")
+        personalize(PersonalizeOptions(model_path, tmp_path / "missing", tmp_path / "p.tflite"))
     lonely = tmp_path / "one"
     (lonely / "happy").mkdir(parents=True)
     cv2.imwrite(str(lonely / "happy" / "a.png"), synthetic_face(3))
     with pytest.raises(EmojifyError, match="at least 2 faces"):
-        personalize(model_path, lonely, tmp_path / "p.tflite")
+        personalize(PersonalizeOptions(model_path, lonely, tmp_path / "p.tflite"))
     assert not (tmp_path / "p.tflite").exists()
 
 
@@ -435,7 +431,7 @@ def test_interrupted_write_keeps_the_old_active_model(tmp_path, two_models, monk
     def crash(src, dst):  # power cut between writing the temporary file and renaming it
         raise OSError("simulated crash")
 
-    monkeypatch.setattr(registry.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(EmojifyError):
         registry.use_model(state, b)
     monkeypatch.undo()

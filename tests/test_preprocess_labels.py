@@ -19,6 +19,7 @@ from edge.core.preprocess import (
     pixels_to_int8,
 )
 from edge.core.quantization import dequantize, quantize
+from edge.model_format.labels_file import read_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "data" / "golden_face48.png"
@@ -35,7 +36,7 @@ def astronaut_bgr() -> np.ndarray:
 
 def test_label_order_is_fer2013_and_matches_labels_file():
     assert labels.LABELS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-    assert labels.read_labels(ROOT / "models" / "labels.txt") == labels.LABELS
+    assert read_labels(ROOT / "models" / "labels.txt") == labels.LABELS
     assert set(labels.EMOJI) == set(labels.LABELS)
 
 
@@ -43,7 +44,7 @@ def test_labels_file_in_other_order_is_refused(tmp_path):
     bad = tmp_path / "labels.txt"
     bad.write_text("\n".join(sorted(labels.LABELS)))  # alphabetical: the classic bug
     with pytest.raises(ValueError, match="do not match"):
-        labels.read_labels(bad)
+        read_labels(bad)
 
 
 @pytest.mark.parametrize(

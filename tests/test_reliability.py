@@ -341,7 +341,7 @@ def _detector(make):
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=2000))
 def test_dataset_loaders_on_random_bytes_only_raise_dataset_errors(tmp_path_factory, raw):
-    from edge.datasets import DatasetError, load_arrays
+    from edge.data.datasets import DatasetError, load_arrays
 
     folder = tmp_path_factory.mktemp("ds")
     csv = folder / "x.csv"

@@ -11,7 +11,7 @@ from tests.conftest import synthetic_face, write_fer_csv
 
 torch = pytest.importorskip("torch", reason="training needs the train extra (PyTorch)")
 
-from edge.training.trainer import distillation_loss, ensemble_logits, plan_epochs  # noqa: E402
+from edge.training.objectives import distillation_loss, ensemble_logits, plan_epochs  # noqa: E402
 
 
 @pytest.mark.parametrize(

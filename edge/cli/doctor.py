@@ -16,12 +16,12 @@ from typing import Any
 from edge.config.loader import load_config
 from edge.config.schema import Config
 from edge.core.errors import EmojifyError
-from edge.core.labels import read_labels
 from edge.display.probe import display_available
 from edge.display.theme import find_emoji_font
 from edge.faces.registry import make_detector
 from edge.inference.classifier import ExpressionClassifier
 from edge.inference.runtime import EDGETPU_LIBRARY, edgetpu_model_path, get_runtime
+from edge.model_format.labels_file import read_labels
 from edge.paths import LABELS_FILE
 from edge.paths import resolve as resolve_path
 from edge.sources.auto import list_video_devices, probe_picamera2

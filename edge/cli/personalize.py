@@ -26,15 +26,14 @@ from edge.personalize.capture import (
     DEFAULT_PERSON,
     CaptureCancelled,
     CaptureSettings,
-    CaptureStore,
     ConsoleCaptureUI,
-    check_person,
     parse_emotions,
     run_capture,
 )
 from edge.personalize.capture_ui import KioskCaptureUI
-from edge.personalize.head import personalize
 from edge.personalize.registry import SHIPPED, list_models, new_model_path, rollback, use_model
+from edge.personalize.runner import PersonalizeOptions, personalize
+from edge.personalize.store import CaptureStore, check_person
 from edge.pipeline.assembly import build_detector
 from edge.sources.registry import make_source
 
@@ -154,7 +153,7 @@ def cmd_personalize(args: argparse.Namespace) -> int:
         raise ConfigError(f"{data}: no captures found; run 'emojify capture' first or give --data DIR")
     out = Path(args.out).expanduser() if args.out else new_model_path(state_dir)
     activate = args.activate if args.activate is not None else args.out is None
-    report = personalize(
+    options = PersonalizeOptions(
         Path(args.model).expanduser(),
         data,
         out,
@@ -167,6 +166,7 @@ def cmd_personalize(args: argparse.Namespace) -> int:
         reference_limit=args.reference_limit,
         threads=args.threads,
     )
+    report = personalize(options)
     print(report.summary())
     if args.json:
         path = Path(args.json).expanduser()
@@ -250,6 +250,12 @@ def register_commands(subparsers: Any) -> None:
     Args:
         subparsers: The object returned by ``ArgumentParser.add_subparsers()``.
     """
+    _register_capture(subparsers)
+    _register_personalize(subparsers)
+    _register_model(subparsers)
+
+
+def _register_capture(subparsers: Any) -> None:
     capture = subparsers.add_parser(
         "capture",
         help="teach it your face: take labelled photos of your expressions (or --delete them)",
@@ -270,6 +276,8 @@ def register_commands(subparsers: Any) -> None:
     capture.add_argument("--delete", action="store_true", help="delete stored captures (all, or --person's)")
     capture.set_defaults(func=cmd_capture)
 
+
+def _register_personalize(subparsers: Any) -> None:
     pers = subparsers.add_parser(
         "personalize",
         help="adapt the model to captured faces (seconds, on the Pi) and activate it",
@@ -307,6 +315,8 @@ def register_commands(subparsers: Any) -> None:
     pers.add_argument("--threads", type=int, default=1, help="interpreter threads")
     pers.set_defaults(func=cmd_personalize)
 
+
+def _register_model(subparsers: Any) -> None:
     model = subparsers.add_parser(
         "model",
         help="list, choose or roll back the expression model",

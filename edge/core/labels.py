@@ -1,13 +1,12 @@
 """The one definition of the expression classes and their order.
 
 FER2013's index order is the model's output order everywhere: in the data loaders, in
-training, in ``models/labels.txt`` and on screen. Nothing else in the project may list the
+training, in ``models/labels.txt`` (read and written by :mod:`edge.model_format.labels_file`) and on
+screen. Nothing else in the project may list the
 classes.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 #: FER2013 class order: index ``i`` of every score vector is ``LABELS[i]``.
 LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -58,29 +57,3 @@ def label_for_name(name: str) -> str | None:
         The canonical label, or ``None`` when the name is not a known class.
     """
     return ALIASES.get(name.strip().lower())
-
-
-def write_labels(path: Path) -> None:
-    """Write the label order, one label per line, to ``path``."""
-    path.write_text("".join(f"{label}\n" for label in LABELS), encoding="utf-8")
-
-
-def read_labels(path: Path) -> tuple[str, ...]:
-    """Read a labels file and check that it matches :data:`LABELS`.
-
-    Args:
-        path: A file with one label per line.
-
-    Returns:
-        The labels in file order.
-
-    Raises:
-        ValueError: The file does not list the FER2013 classes in FER2013 order.
-    """
-    found = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    if found != LABELS:
-        raise ValueError(
-            f"{path}: labels {list(found)} do not match the model's class order {list(LABELS)}; "
-            "restore the file from models/labels.txt"
-        )
-    return found

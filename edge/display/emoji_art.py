@@ -116,6 +116,100 @@ def _curve(x0: float, x1: float, y: float, sag: float, n: int = 18) -> list[Poin
     return pts
 
 
+class _Pen:
+    """Drawing on a face surface in face units: the centre is (0, 0), the radius is 1."""
+
+    def __init__(self, surf: pygame.Surface, c: float, r: float, lw: int) -> None:
+        self.surf, self.c, self.r, self.lw = surf, c, r, lw
+
+    def p(self, x: float, y: float) -> tuple[int, int]:
+        return round(self.c + x * self.r), round(self.c + y * self.r)
+
+    def ps(self, points: Sequence[Point]) -> list[tuple[int, int]]:
+        return [self.p(x, y) for x, y in points]
+
+    def ellipse(self, x: float, y: float, w: float, h: float, color: Color) -> None:
+        import pygame
+
+        rect = pygame.Rect(self.p(x - w / 2, y - h / 2), (round(w * self.r), round(h * self.r)))
+        pygame.draw.ellipse(self.surf, color, rect)
+
+    def line(self, a: Point, b: Point, width: int | None = None) -> None:
+        import pygame
+
+        width = self.lw if width is None else width
+        pygame.draw.line(self.surf, _INK, self.p(*a), self.p(*b), width)
+        for end in (a, b):  # round caps
+            pygame.draw.circle(self.surf, _INK, self.p(*end), width / 2)
+
+    def lines(self, points: Sequence[Point]) -> None:
+        import pygame
+
+        pygame.draw.lines(self.surf, _INK, False, self.ps(points), self.lw)
+
+    def polygon(self, points: Sequence[Point], color: Color) -> None:
+        import pygame
+
+        pygame.draw.polygon(self.surf, color, self.ps(points))
+
+
+_EYE_W, _EYE_H = 0.15, 0.26
+
+
+def _happy(pen: _Pen, key: str) -> None:
+    for sx in (-1, 1):  # smiling closed eyes
+        pen.lines(_curve(sx * 0.35 - 0.15, sx * 0.35 + 0.15, -0.15, -0.12))
+    pen.polygon(_curve(-0.55, 0.55, 0.18, 0.05) + _curve(0.55, -0.55, 0.18, 0.5), (110, 30, 30))
+    pen.polygon(_curve(-0.5, 0.5, 0.2, 0.05) + _curve(0.48, -0.48, 0.2, 0.12), (255, 255, 255))
+
+
+def _disgust(pen: _Pen, key: str) -> None:
+    for sx in (-1, 1):  # squinting
+        pen.line((sx * 0.35 - 0.13, -0.18), (sx * 0.35 + 0.13, -0.18))
+    pen.lines([(-0.42 + 0.14 * i, 0.45 + (0.07 if i % 2 else -0.05)) for i in range(7)])
+    pen.line((-0.55, -0.42), (-0.2, -0.36))
+    pen.line((0.2, -0.36), (0.55, -0.42))
+
+
+def _wide_eyes(pen: _Pen, key: str) -> None:
+    big = 1.35 if key == "fear" else 1.15
+    for sx in (-1, 1):
+        pen.ellipse(sx * 0.35, -0.15, _EYE_W * 1.6 * big, _EYE_H * big, (255, 255, 255))
+        pen.ellipse(sx * 0.35, -0.13, _EYE_W * 0.8, _EYE_H * 0.55, _INK)
+    if key == "fear":
+        pen.line((-0.6, -0.5), (-0.2, -0.62))
+        pen.line((0.2, -0.62), (0.6, -0.5))
+        pen.ellipse(0.0, 0.48, 0.62, 0.26, (90, 25, 25))
+    else:
+        pen.lines(_curve(-0.55, -0.18, -0.52, -0.08))
+        pen.lines(_curve(0.18, 0.55, -0.52, -0.08))
+        pen.ellipse(0.0, 0.45, 0.3, 0.38, (90, 25, 25))
+
+
+def _dot_eyes(pen: _Pen, key: str) -> None:
+    for sx in (-1, 1):
+        pen.ellipse(sx * 0.35, -0.15, _EYE_W, _EYE_H, _INK)
+    if key == "sad":
+        pen.line((-0.55, -0.38), (-0.2, -0.5))
+        pen.line((0.2, -0.5), (0.55, -0.38))
+        pen.lines(_curve(-0.35, 0.35, 0.55, -0.2))
+        pen.polygon([(-0.35, 0.02), (-0.43, 0.2), (-0.35, 0.27), (-0.27, 0.2)], (80, 170, 245))
+    elif key == "angry":
+        pen.line((-0.6, -0.48), (-0.15, -0.3), round(pen.lw * 1.4))
+        pen.line((0.15, -0.3), (0.6, -0.48), round(pen.lw * 1.4))
+        pen.lines(_curve(-0.3, 0.3, 0.55, -0.15))
+    elif key == THINKING:
+        pen.line((-0.55, -0.52), (-0.18, -0.6))
+        pen.line((0.18, -0.42), (0.55, -0.42))
+        pen.line((-0.25, 0.5), (0.3, 0.4))
+    else:  # neutral and anything unknown
+        pen.line((-0.3, 0.45), (0.3, 0.45))
+
+
+#: The features drawn for each key (anything else gets dot eyes and a straight mouth).
+_FEATURES = {"happy": _happy, "disgust": _disgust, "fear": _wide_eyes, "surprise": _wide_eyes}
+
+
 def draw_face(key: str, size: int) -> pygame.Surface:
     """Draw a simple expression face without any font (the fallback artwork).
 
@@ -130,71 +224,9 @@ def draw_face(key: str, size: int) -> pygame.Surface:
     s = max(8, int(size)) * 2
     surf = pygame.Surface((s, s), pygame.SRCALPHA)
     c, r = s / 2, s * 0.46
-    lw = max(2, round(r * 0.07))
-
-    def p(x: float, y: float) -> tuple[int, int]:
-        return round(c + x * r), round(c + y * r)
-
-    def ps(points: Sequence[Point]) -> list[tuple[int, int]]:
-        return [p(x, y) for x, y in points]
-
-    def ellipse(x: float, y: float, w: float, h: float, color: Color) -> None:
-        pygame.draw.ellipse(surf, color, pygame.Rect(p(x - w / 2, y - h / 2), (round(w * r), round(h * r))))
-
-    def line(a: Point, b: Point, width: int = lw) -> None:
-        pygame.draw.line(surf, _INK, p(*a), p(*b), width)
-        for end in (a, b):  # round caps
-            pygame.draw.circle(surf, _INK, p(*end), width / 2)
-
     pygame.draw.circle(surf, _OUTLINE, (c, c), r)
     pygame.draw.circle(surf, _SKIN.get(key, _YELLOW), (c, c), r - max(2, r * 0.04))
-
-    eye_w, eye_h = 0.15, 0.26
-    if key == "happy":
-        for sx in (-1, 1):  # smiling closed eyes
-            pygame.draw.lines(surf, _INK, False, ps(_curve(sx * 0.35 - 0.15, sx * 0.35 + 0.15, -0.15, -0.12)), lw)
-        mouth = _curve(-0.55, 0.55, 0.18, 0.05) + _curve(0.55, -0.55, 0.18, 0.5)
-        pygame.draw.polygon(surf, (110, 30, 30), ps(mouth))
-        pygame.draw.polygon(surf, (255, 255, 255), ps(_curve(-0.5, 0.5, 0.2, 0.05) + _curve(0.48, -0.48, 0.2, 0.12)))
-    elif key == "disgust":
-        for sx in (-1, 1):  # squinting
-            line((sx * 0.35 - 0.13, -0.18), (sx * 0.35 + 0.13, -0.18))
-        zig = [(-0.42 + 0.14 * i, 0.45 + (0.07 if i % 2 else -0.05)) for i in range(7)]
-        pygame.draw.lines(surf, _INK, False, ps(zig), lw)
-        line((-0.55, -0.42), (-0.2, -0.36))
-        line((0.2, -0.36), (0.55, -0.42))
-    elif key in ("fear", "surprise"):
-        big = 1.35 if key == "fear" else 1.15
-        for sx in (-1, 1):
-            ellipse(sx * 0.35, -0.15, eye_w * 1.6 * big, eye_h * big, (255, 255, 255))
-            ellipse(sx * 0.35, -0.13, eye_w * 0.8, eye_h * 0.55, _INK)
-        if key == "fear":
-            line((-0.6, -0.5), (-0.2, -0.62))
-            line((0.2, -0.62), (0.6, -0.5))
-            ellipse(0.0, 0.48, 0.62, 0.26, (90, 25, 25))
-        else:
-            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.55, -0.18, -0.52, -0.08)), lw)
-            pygame.draw.lines(surf, _INK, False, ps(_curve(0.18, 0.55, -0.52, -0.08)), lw)
-            ellipse(0.0, 0.45, 0.3, 0.38, (90, 25, 25))
-    else:
-        for sx in (-1, 1):
-            ellipse(sx * 0.35, -0.15, eye_w, eye_h, _INK)
-        if key == "sad":
-            line((-0.55, -0.38), (-0.2, -0.5))
-            line((0.2, -0.5), (0.55, -0.38))
-            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.35, 0.35, 0.55, -0.2)), lw)
-            drop = [(-0.35, 0.02), (-0.43, 0.2), (-0.35, 0.27), (-0.27, 0.2)]
-            pygame.draw.polygon(surf, (80, 170, 245), ps(drop))
-        elif key == "angry":
-            line((-0.6, -0.48), (-0.15, -0.3), round(lw * 1.4))
-            line((0.15, -0.3), (0.6, -0.48), round(lw * 1.4))
-            pygame.draw.lines(surf, _INK, False, ps(_curve(-0.3, 0.3, 0.55, -0.15)), lw)
-        elif key == THINKING:
-            line((-0.55, -0.52), (-0.18, -0.6))
-            line((0.18, -0.42), (0.55, -0.42))
-            line((-0.25, 0.5), (0.3, 0.4))
-        else:  # neutral and anything unknown
-            line((-0.3, 0.45), (0.3, 0.45))
+    _FEATURES.get(key, _dot_eyes)(_Pen(surf, c, r, max(2, round(r * 0.07))), key)
     return pygame.transform.smoothscale(surf, (s // 2, s // 2))
 
 

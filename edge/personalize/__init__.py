@@ -1,16 +1,12 @@
 """Personalisation: "teach it your face", on the Pi, without a training framework.
 
-* :mod:`edge.personalize.capture` — ``emojify capture``: consent, then guided face crops per
-  emotion into ``<state>/dataset/<person>/<emotion>/`` (the only code that writes face images);
-  :mod:`edge.personalize.capture_ui` is its kiosk screen.
-* :mod:`edge.personalize.head` — ``emojify personalize``: refit the model's last layer on the
-  captures with NumPy, anchored at the shipped weights, and measure before/after.
-* :mod:`edge.model_format.editor` — read and replace that layer in the int8 ``.tflite``.
-* :mod:`edge.personalize.registry` — which model is active (``emojify model list|use|rollback``)
-  and :func:`active_model_path` for the app.
-* :mod:`edge.cli.personalize` — :func:`register_commands` for ``edge.cli``.
+Rule: the maths (:mod:`~edge.personalize.fit`, :mod:`~edge.personalize.splits`) is pure NumPy;
+:mod:`~edge.personalize.runner` is the ``emojify personalize`` run (options in, report out) built
+on :mod:`~edge.personalize.captures` (the faces it reads) and :mod:`~edge.personalize.report`;
+:mod:`~edge.personalize.capture` is ``emojify capture`` (the only code that writes face images)
+with :mod:`~edge.personalize.capture_ui` as its kiosk screen; :mod:`~edge.personalize.registry`
+says which model is active. It imports :mod:`edge.core`, :mod:`edge.data`, :mod:`edge.faces`,
+:mod:`edge.inference`, :mod:`edge.model_format`, :mod:`edge.display`, :mod:`edge.sources` (the
+source protocol) and :mod:`edge.system.files`; the assembly imports only the registry, and
+the commands live in :mod:`edge.cli.personalize`.
 """
-
-from edge.personalize.registry import active_model_path
-
-__all__ = ["active_model_path"]

@@ -18,11 +18,8 @@ means the shipped model, with one WARNING, so a bad personalisation can never st
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +28,7 @@ from typing import Any
 from edge.core.errors import EmojifyError, ModelError
 from edge.inference.classifier import ExpressionClassifier
 from edge.model_format.metadata import PERSONALIZATION_KEY, read_metadata
+from edge.system.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -47,51 +45,6 @@ _VERSION = 1
 
 class RegistryError(EmojifyError):
     """The active-model state cannot be changed; the message says why and what to do."""
-
-
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a torn one.
-
-    The bytes go to a temporary file in the same folder, are fsynced, and the file is renamed
-    over ``path`` with :func:`os.replace`; the folder is fsynced too so the rename survives a
-    power cut. A failure removes the temporary file and leaves ``path`` as it was.
-
-    Args:
-        path: The file to write.
-        data: Its new contents.
-        mode: Permission bits of the new file.
-
-    Raises:
-        OSError: The folder cannot be written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -162,14 +115,14 @@ def read_state(state_dir: Path) -> ActiveState:
 
 
 def write_state(state_dir: Path, state: ActiveState) -> None:
-    """Write the state file atomically (see :func:`atomic_write_bytes`)."""
+    """Write the state file atomically (see :func:`edge.system.files.atomic_write`)."""
     data = {
         "version": _VERSION,
         "active": str(state.active) if state.active is not None else None,
         "history": [str(p) if p is not None else None for p in state.history[-MAX_HISTORY:]],
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    atomic_write_bytes(state_file(state_dir), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    atomic_write(state_file(state_dir), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def active_model_path(state_dir: Path) -> Path | None:

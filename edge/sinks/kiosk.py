@@ -25,6 +25,7 @@ from edge.display.emoji_art import THINKING, EmojiArt, draw_camera_icon, draw_gl
 from edge.display.layout import Layout, make_layout
 from edge.display.modes import SCREEN_MODES
 from edge.display.probe import display_hint
+from edge.display.score_bars import ScoreBars
 from edge.display.screen import close_screen, open_screen, set_screen_mode
 from edge.display.text import TextCache, blit_center
 from edge.display.theme import (
@@ -36,13 +37,10 @@ from edge.display.theme import (
     LABEL_COLORS,
     MESSAGES,
     RED,
-    ROW_HI,
     TEXT,
     TEXT_DIM,
     TITLES,
-    TRACK,
     UNSURE_TITLE,
-    Box,
     Color,
     blend,
 )
@@ -124,8 +122,8 @@ class KioskSink:
         self._fade_t0 = 0.0
         self._layouts: dict[tuple[int, int, bool], Layout] = {}
         self._texts = TextCache()
+        self._bars = ScoreBars(self._texts)
         self._glows: dict[tuple[Color, int, Color], pygame.Surface] = {}
-        self._bar_geom: dict[Box, tuple[int, int, int]] = {}
         self._status_failed = False
 
     # -- Sink protocol -------------------------------------------------------------------------
@@ -312,58 +310,7 @@ class KioskSink:
         blit_center(screen, self._text(title, lay.title_px, TEXT, lay.text_w), (lay.text_x, lay.title_y))
         if sub:
             blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, lay.text_w), (lay.text_x, lay.sub_y))
-        self._draw_bars(screen, lay, _scores(decision.scores), label, unsure)
-
-    def _bar_metrics(self, lay: Layout) -> tuple[int, int, int]:
-        """``(font px, name column width, percent column width)`` for the bars box (cached)."""
-        geom = self._bar_geom.get(lay.bars)
-        if geom is None:
-            _, _, w, h = lay.bars
-            px = max(10, min(round(h / NUM_CLASSES * 0.6), round(0.062 * lay.base)))
-            while True:
-                font = self._font(px)
-                name_w = max(font.size(TITLES[label])[0] for label in LABELS)
-                pct_w = font.size("100%")[0]
-                if name_w + pct_w <= 0.62 * w or px <= 10:
-                    break
-                px -= 1
-            geom = self._bar_geom[lay.bars] = (px, name_w, pct_w)
-        return geom
-
-    def _draw_bars(self, screen: pygame.Surface, lay: Layout, scores: np.ndarray, shown: str | None, dim: bool) -> None:
-        import pygame
-
-        x, y, w, h = lay.bars
-        px, name_w, pct_w = self._bar_metrics(lay)
-        row_h = h / NUM_CLASSES
-        pad = max(4, round(px * 0.55))
-        thick = max(4, round(min(row_h * 0.42, px * 0.6)))
-        bar_x = x + pad + name_w + pad
-        bar_w = max(thick, w - (bar_x - x) - pct_w - 2 * pad)
-        for i, label in enumerate(LABELS):
-            top = round(y + i * row_h)
-            mid = round(y + (i + 0.5) * row_h)
-            hi = label == shown
-            color = LABEL_COLORS[label]
-            if hi:
-                pill = pygame.Rect(x, top + 2, w, round(row_h) - 4)
-                pygame.draw.rect(screen, ROW_HI, pill, border_radius=pill.height // 3)
-                if dim:
-                    color = blend(color, GREY, 0.5)
-            else:
-                color = blend(BG, color, 0.55)
-            text_color = TEXT if hi else TEXT_DIM
-            name = self._text(TITLES[label], px, text_color)
-            screen.blit(name, name.get_rect(midleft=(x + pad, mid)))
-            track = pygame.Rect(bar_x, mid - thick // 2, bar_w, thick)
-            pygame.draw.rect(screen, TRACK, track, border_radius=thick // 2)
-            score = float(scores[i])
-            if score > 0.002:
-                fill = track.copy()
-                fill.width = max(thick, round(bar_w * score))
-                pygame.draw.rect(screen, color, fill, border_radius=thick // 2)
-            pct = self._text(f"{round(score * 100)}%", px, text_color)
-            screen.blit(pct, pct.get_rect(midright=(x + w - pad, mid)))
+        self._bars.draw(screen, lay, _scores(decision.scores), label, unsure)
 
     def _draw_message(self, screen: pygame.Surface, lay: Layout, state: str, now: float) -> None:
         title, sub = MESSAGES.get(state, (state, ""))

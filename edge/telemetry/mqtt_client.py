@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import socket
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,8 +178,6 @@ def probe(address: BrokerAddress, ca_file: str = "", timeout: float = 2.0) -> st
     Opens a TCP (and TLS) connection like paho would and returns the error, or ``""`` when the
     broker answers (then the MQTT login itself failed, or the broker went away meanwhile).
     """
-    import ssl
-
     try:
         with socket.create_connection((address.host, address.port), timeout=timeout) as sock:
             if address.tls:

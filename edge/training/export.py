@@ -17,6 +17,7 @@ import torch
 from edge.core.labels import LABELS
 from edge.core.preprocess import pixels_to_float
 from edge.model_format.writer import Conv, Dense, GlobalMean, Int8Net, MaxPool, write_int8_model
+from edge.system.files import atomic_write
 from edge.training.model import ConvBlock, EmotionNet
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,6 @@ def to_int8_net(model: EmotionNet, calibration: np.ndarray, bias_shift: np.ndarr
 def export_int8(model: EmotionNet, calibration: np.ndarray, path: Path, bias_shift: np.ndarray | None = None) -> int:
     """Write the int8 TFLite model to ``path`` atomically; returns its size in bytes."""
     data = write_int8_model(to_int8_net(model.cpu().eval(), calibration, bias_shift))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic_write(path, data)
     log.info("wrote %s (%d bytes)", path, len(data))
     return len(data)

@@ -32,6 +32,8 @@ from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 log = logging.getLogger(__name__)
 
 FER_USAGES = ("Training", "PublicTest", "PrivateTest")
+#: Side of a FER2013 row's image: the data set's own format (the model's input size may differ).
+FER_SIDE = 48
 
 #: Split folder names accepted for each FER2013 usage (lower case).
 SPLIT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -186,11 +188,13 @@ def _parse_fer_row(path: Path, line: int, row: list[str]) -> np.ndarray:
         values = np.array(row[1].split(), dtype=np.int32)
     except ValueError:
         raise DatasetError(f"{path}:{line}: pixels must be space-separated integers 0-255") from None
-    if values.size != INPUT_SIZE * INPUT_SIZE:
-        raise DatasetError(f"{path}:{line}: {values.size} pixels; a FER2013 row has {INPUT_SIZE * INPUT_SIZE} (48x48)")
+    if values.size != FER_SIDE * FER_SIDE:
+        raise DatasetError(
+            f"{path}:{line}: {values.size} pixels; a FER2013 row has {FER_SIDE * FER_SIDE} ({FER_SIDE}x{FER_SIDE})"
+        )
     if values.min() < 0 or values.max() > 255:
         raise DatasetError(f"{path}:{line}: pixel values must lie in 0-255")
-    return values.astype(np.uint8).reshape(INPUT_SIZE, INPUT_SIZE)
+    return values.astype(np.uint8).reshape(FER_SIDE, FER_SIDE)
 
 
 def read_image(path: Path) -> np.ndarray:

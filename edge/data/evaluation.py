@@ -19,7 +19,7 @@ import numpy as np
 from edge.core.image import to_gray
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
-from edge.datasets import iter_samples
+from edge.data.datasets import iter_samples
 from edge.faces.base import FaceDetector
 from edge.faces.crop import largest_face_crop
 
@@ -79,11 +79,10 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
 
 @dataclass
 class Predictions:
-    """Everything an evaluation pass produced."""
+    """Everything an evaluation pass produced (``pixels`` is the model input of each image, zeros without a face)."""
 
     y_true: np.ndarray
     y_pred: np.ndarray
-    probs: np.ndarray
     pixels: np.ndarray
     ms_per_face: float
 
@@ -109,45 +108,46 @@ def predict_dataset(
     classify: Callable[[np.ndarray], np.ndarray],
     data: Path,
     usage: str | None = None,
-    detector: Any = None,
+    detector: FaceDetector | None = None,
     limit: int | None = None,
+    size: int = INPUT_SIZE,
 ) -> Predictions:
     """Run ``classify`` over a data set through the shared preprocessing.
 
     Args:
-        classify: 48x48 uint8 pixels -> probabilities.
-        data: Any data set :func:`edge.datasets.iter_samples` reads.
+        classify: ``size`` x ``size`` uint8 pixels -> probabilities.
+        data: Any data set :func:`edge.data.datasets.iter_samples` reads.
         usage: Usage or split to keep.
         detector: With a face detector, images are uncropped photos (see :func:`detect_and_crop`).
         limit: Stop after this many images.
+        size: Side of the classifier's input.
     """
     y_true: list[int] = []
     y_pred: list[int] = []
-    probs: list[np.ndarray] = []
     pixels: list[np.ndarray] = []
     seconds = 0.0
     for sample in iter_samples(data, usage):
         if limit is not None and len(y_true) >= limit:
             break
-        face = detect_and_crop(detector, sample.image) if detector is not None else face_to_model_pixels(sample.image)
+        if detector is not None:
+            face = detect_and_crop(detector, sample.image, size)
+        else:
+            face = face_to_model_pixels(sample.image, size=size)
         y_true.append(sample.label)
         if face is None:
             y_pred.append(NO_FACE)
-            probs.append(np.zeros(NUM_CLASSES, np.float32))
-            pixels.append(np.zeros((48, 48), np.uint8))
+            pixels.append(np.zeros((size, size), np.uint8))
             continue
         t0 = time.perf_counter()
         p = classify(face)
         seconds += time.perf_counter() - t0
         y_pred.append(int(np.argmax(p)))
-        probs.append(p)
         pixels.append(face)
     faces = sum(1 for v in y_pred if v != NO_FACE)
     return Predictions(
         np.asarray(y_true, np.int64),
         np.asarray(y_pred, np.int64),
-        np.stack(probs) if probs else np.zeros((0, NUM_CLASSES), np.float32),
-        np.stack(pixels) if pixels else np.zeros((0, 48, 48), np.uint8),
+        np.stack(pixels) if pixels else np.zeros((0, size, size), np.uint8),
         seconds * 1000 / faces if faces else 0.0,
     )
 

@@ -1,0 +1,7 @@
+"""Labelled faces: reading data sets and measuring a classifier on them.
+
+Rule: :mod:`~edge.data.datasets` reads every layout the project knows (FER2013 CSV, class
+folders, FER+ votes) through the one preprocessing function; :mod:`~edge.data.evaluation` holds
+the metrics and the evaluation pass shared by ``scripts/evaluate.py``, personalisation and
+training. Imports :mod:`edge.core` and :mod:`edge.faces` only; the live loop never imports it.
+"""
