@@ -72,11 +72,6 @@ class EmotionNet(nn.Module):
         self.dropout = nn.Dropout(self.config.dropout)
         self.classifier = nn.Linear(channels, NUM_CLASSES)
 
-    @property
-    def feature_size(self) -> int:
-        """Length of the penultimate feature vector."""
-        return self.classifier.in_features
-
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate features (global average pool of the last stage)."""
         return self.features(x).mean(dim=(2, 3))

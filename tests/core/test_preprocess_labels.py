@@ -21,8 +21,8 @@ from edge.core.preprocess import (
 from edge.core.quantization import dequantize, quantize
 from edge.model_format.labels_file import read_labels
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).parent / "data" / "golden_face48.png"
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden_face48.png"
 ASTRONAUT_BOX = (176, 75, 98, 98)  # BlazeFace's box on skimage's astronaut.png
 
 

@@ -45,7 +45,7 @@ from edge.personalize.store import CaptureStore
 from edge.system import files
 from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(argv: list[str]) -> int:

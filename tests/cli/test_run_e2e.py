@@ -15,7 +15,7 @@ import pytest
 from edge.core.labels import LABELS
 from tests.conftest import astronaut_video, start_headless_demo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 60):

@@ -19,17 +19,10 @@ from edge.display import emoji_art, probe, theme  # noqa: E402
 from edge.display.layout import Layout, make_layout  # noqa: E402
 from edge.display.probe import display_available  # noqa: E402
 from edge.sinks.kiosk import KioskOptions, KioskSink  # noqa: E402
+from tests.fakes import FakeClock  # noqa: E402
 
 SMALL = (800, 480)
 HUGE = (3840, 2160)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def scores_for(top: str, p: float = 0.8) -> np.ndarray:

@@ -4,57 +4,17 @@ from __future__ import annotations
 
 import tracemalloc
 
-import numpy as np
 import pytest
 
 from edge.core.smoothing import DecisionSmoother
-from edge.core.types import FaceBox, Frame, FrameReport, RunInfo
+from edge.core.types import FrameReport, RunInfo
 from edge.pipeline.analyzer import Analyzer
 from edge.pipeline.loop import NullNotifier, Pipeline
 from edge.sinks.jsonlog import JsonLogSink
 from edge.sinks.line_writer import LineWriter
+from tests.fakes import Alternating, EndlessSource, OneFace
 
 FRAMES = 100_000
-
-
-class EndlessSource:
-    """Fake camera: the same small grey frame, numbered, with a frame-time clock."""
-
-    name, live = "endless", False
-
-    def __init__(self) -> None:
-        self.i = 0
-        self.gray = np.full((64, 64), 128, np.uint8)
-
-    def open(self) -> None:
-        pass
-
-    def read(self) -> Frame:
-        self.i += 1
-        return Frame(self.gray, self.i, self.i / 30)
-
-    def close(self) -> None:
-        pass
-
-
-class OneFace:
-    name = "one-face"
-
-    def detect(self, gray: np.ndarray) -> list[FaceBox]:
-        return [FaceBox(12, 12, 41, 41)]  # its crop is exactly 48x48: no resize, so the test stays quick
-
-
-class Alternating:
-    """Happy, then sad, in stretches, so the smoother keeps deciding."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def classify(self, pixels: np.ndarray) -> np.ndarray:
-        self.n += 1
-        p = np.full(7, 0.02, np.float32)
-        p[3 if (self.n // 90) % 2 else 4] = 0.88
-        return p
 
 
 class Snapshots:

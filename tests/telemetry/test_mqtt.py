@@ -34,22 +34,13 @@ from edge.core.types import Decision, Frame, FrameReport, RunInfo
 from edge.sinks.mqtt import MqttSink
 from edge.telemetry.fleet import FleetView
 from edge.telemetry.mqtt_client import check_device_id, default_device_id, parse_url
+from tests.fakes import FakeClient, FakeClock, FakeReason
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FAST = (0.1, 0.5)  # reconnect delays for the tests (the product uses 1..30 s)
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def report(index: int, state: str = "face", label: str | None = "happy", confidence: float = 0.9) -> FrameReport:
@@ -206,7 +197,7 @@ class Subscriber:
         self.client.loop_stop()
 
 
-def make_sink(url: str, clock: Clock, **kwargs: Any) -> MqttSink:
+def make_sink(url: str, clock: FakeClock, **kwargs: Any) -> MqttSink:
     fields = {"device_id": "kiosk-1", "publish_decisions": True, "buffer": 100}
     config = MqttConfig(url=url, **{**fields, **{k: v for k, v in kwargs.items() if k in MqttConfig.__struct_fields__}})
     extra = {k: v for k, v in kwargs.items() if k not in MqttConfig.__struct_fields__}
@@ -222,7 +213,7 @@ def is_live(kind: str) -> Callable[[str, Any, bool], bool]:
 
 def test_topics_and_payloads(broker: Broker) -> None:
     sub = Subscriber(broker.port, ["emojify/kiosk-1/#"])
-    clock = Clock()
+    clock = FakeClock()
     sink = make_sink(broker.url, clock)
     try:
         sink.open(RunInfo(source="demo", model="emotion_int8.tflite", delegate="cpu"))
@@ -308,7 +299,7 @@ def _stop_broker(broker: Broker, sink: MqttSink) -> None:
 
 def test_broker_restart_loses_nothing_that_fits_in_the_buffer(broker: Broker) -> None:
     sub = Subscriber(broker.port, ["emojify/kiosk-1/summary", "emojify/kiosk-1/decision"], persistent=True)
-    clock = Clock()
+    clock = FakeClock()
     sink = make_sink(broker.url, clock, buffer=50)
     try:
         sink.open()
@@ -339,7 +330,7 @@ def test_broker_restart_loses_nothing_that_fits_in_the_buffer(broker: Broker) ->
 
 def test_buffer_stays_bounded_while_the_broker_is_down(broker: Broker) -> None:
     sub = Subscriber(broker.port, ["emojify/kiosk-1/summary"], persistent=True)
-    clock = Clock()
+    clock = FakeClock()
     sink = make_sink(broker.url, clock, buffer=5, publish_decisions=False)
     try:
         sink.open()
@@ -369,7 +360,7 @@ def test_buffer_stays_bounded_while_the_broker_is_down(broker: Broker) -> None:
 
 def test_unreachable_broker_at_start_is_a_warning(paho: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="edge.sinks.mqtt")
-    clock = Clock()
+    clock = FakeClock()
     sink = make_sink(f"mqtt://127.0.0.1:{free_port()}", clock, buffer=3)
     sink.open()
     try:
@@ -387,7 +378,7 @@ def test_unreachable_broker_at_start_is_a_warning(paho: Any, caplog: pytest.LogC
 
 
 def test_fleet_table(broker: Broker, capsys: pytest.CaptureFixture[str]) -> None:
-    clock = Clock()
+    clock = FakeClock()
     sink = make_sink(broker.url, clock)
     sink.open(RunInfo(model="m.tflite"))
     try:
@@ -452,17 +443,19 @@ def test_tls_and_password(mosquitto_exe: str, tmp_path: Path, caplog: pytest.Log
     b.start()
     sub = Subscriber(port, ["emojify/+/status"], tls={"ca": str(files["ca"]), "user": "kiosk", "password": "s3cret"})
     good = make_sink(
-        f"mqtts://127.0.0.1:{port}", Clock(), ca_file=str(files["ca"]), username="kiosk", password="s3cret"
+        f"mqtts://127.0.0.1:{port}", FakeClock(), ca_file=str(files["ca"]), username="kiosk", password="s3cret"
     )
     bad = make_sink(
         f"mqtts://127.0.0.1:{port}",
-        Clock(),
+        FakeClock(),
         device_id="kiosk-2",
         ca_file=str(files["ca"]),
         username="kiosk",
         password="no",
     )
-    no_ca = make_sink(f"mqtts://127.0.0.1:{port}", Clock(), device_id="kiosk-3", username="kiosk", password="s3cret")
+    no_ca = make_sink(
+        f"mqtts://127.0.0.1:{port}", FakeClock(), device_id="kiosk-3", username="kiosk", password="s3cret"
+    )
     try:
         good.open()
         [(_, status)] = sub.take(1, lambda t, p, r: t == "emojify/kiosk-1/status")
@@ -483,61 +476,16 @@ def test_tls_and_password(mosquitto_exe: str, tmp_path: Path, caplog: pytest.Log
 # -- unit tests with a fake client -----------------------------------------------------------
 
 
-class FakeInfo:
-    rc = 0
-
-    def wait_for_publish(self, timeout: float | None = None) -> None:
-        pass
-
-
-class FakeReason:
-    is_failure = False
-
-
-class FakeClient:
-    """Records publishes and acknowledges them at once; ``online`` connects at loop_start."""
-
-    def __init__(self, client_id: str, online: bool = True) -> None:
-        self.client_id = client_id
-        self.online = online
-        self.published: list[tuple[str, dict[str, Any], bool]] = []
-        self.will: tuple[str, Any] | None = None
-        self.on_connect: Any = None
-        self.on_publish: Any = None
-        self.on_connect_fail: Any = None
-        self.on_disconnect: Any = None
-
-    def username_pw_set(self, *_a: Any) -> None: ...
-    def tls_set(self, **_k: Any) -> None: ...
-    def reconnect_delay_set(self, **_k: Any) -> None: ...
-    def connect_async(self, *_a: Any) -> None: ...
-    def disconnect(self) -> None: ...
-    def loop_stop(self) -> None: ...
-
-    def will_set(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        self.will = (topic, json.loads(payload))
-
-    def loop_start(self) -> None:
-        if self.online:
-            self.on_connect(self, None, None, FakeReason(), None)
-
-    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> FakeInfo:
-        assert qos == 1
-        self.published.append((topic, json.loads(payload), retain))
-        self.on_publish(self, None, len(self.published), FakeReason(), None)
-        return FakeInfo()
-
-
 def fake_sink(
     publish_decisions: bool = True, online: bool = True, buffer: int = 100
-) -> tuple[MqttSink, FakeClient, Clock]:
+) -> tuple[MqttSink, FakeClient, FakeClock]:
     clients: list[FakeClient] = []
 
     def factory(client_id: str) -> FakeClient:
         clients.append(FakeClient(client_id, online))
         return clients[-1]
 
-    clock = Clock()
+    clock = FakeClock()
     config = MqttConfig(url="mqtt://127.0.0.1:1", device_id="fake", publish_decisions=publish_decisions, buffer=buffer)
     sink = MqttSink(config, 10.0, clock=clock, client_factory=factory)
     sink.open()

@@ -23,7 +23,7 @@ from hypothesis.extra import numpy as hnp
 from edge.core.errors import DisplayError, SourceError
 from edge.core.image import to_gray
 from edge.core.smoothing import DecisionSmoother
-from edge.core.types import FaceBox, Frame
+from edge.core.types import Frame
 from edge.pipeline.analyzer import Analyzer
 from edge.pipeline.loop import Pipeline
 from edge.sinks.fallback import FallbackSink
@@ -32,22 +32,9 @@ from edge.sinks.line_writer import LineWriter
 from edge.sources.base import CameraLostError
 from edge.sources.reconnect import ReconnectingSource
 from tests.conftest import start_headless_demo
+from tests.fakes import ConstClassifier, FixedDetector, GoodSource, ListSink
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class FixedDetector:
-    name = "fixed"
-
-    def detect(self, gray):
-        return [FaceBox(10, 10, 40, 40)] if gray.mean() > 10 else []
-
-
-class ConstClassifier:
-    def classify(self, pixels):
-        p = np.full(7, 0.02, np.float32)
-        p[3] = 0.88
-        return p
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FlakyCamera:
@@ -78,23 +65,6 @@ class FlakyCamera:
             raise CameraLostError("read failed")
         self.index += 1
         return Frame(np.full((120, 160), 128, np.uint8), self.index, time.monotonic())
-
-    def close(self):
-        pass
-
-
-class ListSink:
-    def __init__(self):
-        self.reports = []
-
-    def open(self, info=None):
-        pass
-
-    def handle(self, report):
-        self.reports.append(report)
-
-    def poll_quit(self):
-        return False
 
     def close(self):
         pass
@@ -143,23 +113,6 @@ class BrokenDisplay(ListSink):
         if len(self.reports) >= self.fail_after:
             raise RuntimeError("kmsdrm: DRM master lost")
         super().handle(report)
-
-
-class GoodSource:
-    name, live = "good", False
-
-    def __init__(self):
-        self.i = 0
-
-    def open(self):
-        pass
-
-    def read(self):
-        self.i += 1
-        return Frame(np.full((120, 160), 128, np.uint8), self.i, self.i / 30)
-
-    def close(self):
-        pass
 
 
 def test_display_lost_mid_run_falls_back_to_json_lines_with_one_warning(caplog):

@@ -7,11 +7,9 @@ import itertools
 import logging
 import sys
 import tempfile
-import threading
 import time
 import types
 from pathlib import Path
-from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -30,25 +28,7 @@ from edge.sources.opencv_source import OpenCVCameraSource
 from edge.sources.picamera2_source import Picamera2Source, y_plane
 from edge.sources.reconnect import MAX_WAIT_PER_READ, ReconnectingSource
 from edge.sources.video import VideoFileSource
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps (or the test advances it)."""
-
-    def __init__(self, start: float = 100.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fakes import FakeCapture, FakeClock, FakePicamera2
 
 
 def drain(source, limit: int = 10_000) -> list[Frame]:
@@ -330,63 +310,6 @@ def test_demo_does_not_import_skimage() -> None:
 # --------------------------------------------------------------------------------------------- picamera2 fake
 
 
-class FakePicamera2:
-    """Stands in for ``picamera2.Picamera2``: YUV420 lores with padded rows, BGR main."""
-
-    instances: ClassVar[list[FakePicamera2]] = []
-    cameras: ClassVar[list[dict]] = [{"Model": "imx708"}]
-    fail_with: Exception | None = None  # raised by capture
-    stride_pad = 64
-
-    def __init__(self, camera_num: int = 0) -> None:
-        if not self.cameras:
-            raise IndexError("list index out of range")
-        self.config: dict | None = None
-        self.started = self.closed = self.cancelled = False
-        self.count = 0
-        FakePicamera2.instances.append(self)
-
-    @staticmethod
-    def global_camera_info() -> list[dict]:
-        return FakePicamera2.cameras
-
-    def create_preview_configuration(self, **kwargs):
-        return kwargs
-
-    def configure(self, config) -> None:
-        self.config = config
-
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.started = False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def cancel_all_and_flush(self) -> None:
-        self.cancelled = True
-
-    def capture_arrays(self, names, wait=None):
-        assert wait is False
-        return list(names)
-
-    def wait(self, job, timeout=None):
-        assert timeout is not None
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.count += 1
-        w, h = self.config["lores"]["size"]
-        yuv = np.full((h * 3 // 2, w + self.stride_pad), 255, np.uint8)  # padding is 255
-        yuv[:h, :w] = (np.arange(h)[:, None] + np.arange(w)[None, :] + self.count) % 200
-        yuv[h:, :w] = 128  # U/V planes
-        main = np.zeros((480, 640, 3), np.uint8)
-        main[:, :, 0] = 255  # blue in B,G,R memory order
-        arrays = {"lores": yuv, "main": main}
-        return [arrays[name] for name in job], {}
-
-
 @pytest.fixture
 def fake_picamera2(monkeypatch: pytest.MonkeyPatch):
     module = types.ModuleType("picamera2")
@@ -494,38 +417,6 @@ def test_hardware_modules_import_without_hardware() -> None:
 
 
 # --------------------------------------------------------------------------------------------- OpenCV fake
-
-
-class FakeCapture:
-    """A ``cv2.VideoCapture`` stand-in: frame ``n`` is filled with ``n % 256``; then it can fail or stall."""
-
-    def __init__(self, opened: bool = True, period: float = 0.002, good_frames: int | None = None, mode: str = "fail"):
-        self.opened = opened
-        self.period = period
-        self.good_frames = good_frames
-        self.mode = mode
-        self.n = 0
-        self.props: dict[int, float] = {}
-        self.released = threading.Event()
-
-    def isOpened(self) -> bool:
-        return self.opened
-
-    def set(self, prop: int, value: float) -> bool:
-        self.props[prop] = value
-        return True
-
-    def read(self):
-        if self.good_frames is not None and self.n >= self.good_frames:
-            if self.mode == "stall":
-                time.sleep(0.5)  # a driver that hangs in read()
-            return False, None
-        time.sleep(self.period)
-        self.n += 1
-        return True, np.full((6, 8, 3), self.n % 256, np.uint8)
-
-    def release(self) -> None:
-        self.released.set()
 
 
 def test_opencv_latest_frame_wins_never_repeats() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from edge.system.service import UnitStatus, format_service_status, service_status
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD_DIR = ROOT / "systemd"
 SETUP_SH = ROOT / "setup.sh"
 KINDS = ("kiosk", "headless")
