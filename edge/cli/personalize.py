@@ -32,7 +32,7 @@ from edge.personalize.capture import (
 )
 from edge.personalize.capture_ui import KioskCaptureUI
 from edge.personalize.registry import SHIPPED, list_models, new_model_path, rollback, use_model
-from edge.personalize.runner import PersonalizeOptions, personalize
+from edge.personalize.runner import REFERENCE_LIMIT, PersonalizeOptions, personalize
 from edge.personalize.store import CaptureStore, check_person
 from edge.pipeline.assembly import build_detector
 from edge.sources.registry import make_source
@@ -298,7 +298,7 @@ def _register_personalize(subparsers: Any) -> None:
         "when the model does not carry them",
     )
     pers.add_argument("--reference-usage", help="rows/split of --reference (default Training for a CSV)")
-    pers.add_argument("--reference-limit", type=int, default=2000, help="faces of --reference to use")
+    pers.add_argument("--reference-limit", type=int, default=REFERENCE_LIMIT, help="faces of --reference to use")
     pers.add_argument(
         "--activate",
         action=argparse.BooleanOptionalAction,

@@ -4,6 +4,7 @@ Rule: modules here import only the standard library, NumPy, OpenCV's array funct
 and each other; every other package may import them. Types that cross stage boundaries
 (:mod:`~edge.core.types`), the label order (:mod:`~edge.core.labels`), errors a person can act on
 (:mod:`~edge.core.errors`), image conversions (:mod:`~edge.core.image`), the one preprocessing
-function (:mod:`~edge.core.preprocess`), int8 quantisation (:mod:`~edge.core.quantization`) and the
-decision smoother (:mod:`~edge.core.smoothing`).
+function (:mod:`~edge.core.preprocess`), int8 quantisation (:mod:`~edge.core.quantization`), the
+decision smoother (:mod:`~edge.core.smoothing`), bounded run statistics (:mod:`~edge.core.stats`)
+and the lazy backend loader of the registries (:mod:`~edge.core.plugins`).
 """
