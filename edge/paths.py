@@ -53,7 +53,14 @@ def default_state_dir() -> Path:
 
 def resolve(value: str | Path) -> Path:
     """A path from the config or the command line: absolute, relative to the working folder, or to the install folder."""
-    path = Path(value).expanduser()
-    if path.is_absolute() or path.exists():
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist: the path as written
+        path = Path(value)
+    if path.is_absolute():
         return path
-    return PROJECT_ROOT / path
+    try:
+        here = path.exists()
+    except (OSError, ValueError):  # a name too long or unreachable here: try the install folder
+        here = False
+    return path if here else PROJECT_ROOT / path

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from edge.cli.numbers import positive_float
 from edge.config.loader import load_config
 from edge.core.errors import EmojifyError
 from edge.telemetry.fleet import FleetMonitor
-
-PASSWORD_ENV = "EMOJIFY_MQTT_PASSWORD"
+from edge.telemetry.mqtt_client import PASSWORD_ENV
 
 
 def _heading(monitor: FleetMonitor) -> str:
@@ -30,7 +29,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         "mqtt": {
             "url": args.mqtt,
             "username": args.username,
-            "password": args.password or os.environ.get(PASSWORD_ENV) or None,
+            "password_file": args.password_file,
             "ca_file": args.ca_file,
         }
     }
@@ -70,9 +69,11 @@ def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     fleet.add_argument("--config", type=Path, help="TOML config file for mqtt.url and credentials")
     fleet.add_argument("--mqtt", help="broker: mqtt://HOST:PORT or mqtts://HOST:PORT (default: mqtt.url)")
     fleet.add_argument("--username", help="broker user name (default: mqtt.username)")
-    fleet.add_argument("--password", help=f"broker password (better: the {PASSWORD_ENV} environment variable)")
+    fleet.add_argument(
+        "--password-file", help=f"file holding the broker password (or set {PASSWORD_ENV}; never on the command line)"
+    )
     fleet.add_argument("--ca-file", help="CA certificate for TLS (default: mqtt.ca_file)")
-    fleet.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default 2)")
+    fleet.add_argument("--interval", type=positive_float, default=2.0, help="seconds between refreshes (default 2)")
     fleet.add_argument("--once", action="store_true", help="print the table once (after 3 s, or --duration) and exit")
-    fleet.add_argument("--duration", type=float, help="collect for S seconds, print the table once and exit")
+    fleet.add_argument("--duration", type=positive_float, help="collect for S seconds, print the table once and exit")
     fleet.set_defaults(func=cmd_fleet)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edge.cli.numbers import finite_float, non_negative_float, non_negative_int, positive_int
 from edge.config.loader import load_config
 from edge.core.errors import ConfigError
 from edge.display.modes import DISPLAY_MODES
@@ -266,10 +267,12 @@ def _register_capture(subparsers: Any) -> None:
     capture.add_argument(
         "--person", help=f"whose face (folder name; default {DEFAULT_PERSON}; with --delete: only them)"
     )
-    capture.add_argument("--per-emotion", type=int, default=DEFAULT_PER_EMOTION, help="photos per expression")
-    capture.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between photos")
+    capture.add_argument("--per-emotion", type=positive_int, default=DEFAULT_PER_EMOTION, help="photos per expression")
+    capture.add_argument("--interval", type=non_negative_float, default=DEFAULT_INTERVAL, help="seconds between photos")
     capture.add_argument("--emotions", help="comma-separated expressions (default: all seven)")
-    capture.add_argument("--countdown", type=int, default=DEFAULT_COUNTDOWN, help="seconds before each expression")
+    capture.add_argument(
+        "--countdown", type=non_negative_int, default=DEFAULT_COUNTDOWN, help="seconds before each expression"
+    )
     capture.add_argument("--source", help="camera or replay source (auto, picamera2, opencv:N, demo, a video...)")
     capture.add_argument("--display", choices=DISPLAY_MODES, default="auto", help="none = prompts on the console")
     capture.add_argument("--yes", action="store_true", help="accept the consent text (console) / skip confirmation")
@@ -290,7 +293,7 @@ def _register_personalize(subparsers: Any) -> None:
     pers.add_argument("--model", default=str(DEFAULT_MODEL), help="int8 model to start from (default: the shipped one)")
     pers.add_argument("--check", help="general data set to check before/after (e.g. the FER2013 CSV)")
     pers.add_argument("--check-usage", help="rows/split of --check (default PublicTest for a CSV)")
-    pers.add_argument("--check-limit", type=int, help="check on the first N images only")
+    pers.add_argument("--check-limit", type=positive_int, help="check on the first N images only")
     pers.add_argument("--detect-faces", action="store_true", help="--data holds uncropped photos: detect faces")
     pers.add_argument(
         "--reference",
@@ -298,7 +301,9 @@ def _register_personalize(subparsers: Any) -> None:
         "when the model does not carry them",
     )
     pers.add_argument("--reference-usage", help="rows/split of --reference (default Training for a CSV)")
-    pers.add_argument("--reference-limit", type=int, default=REFERENCE_LIMIT, help="faces of --reference to use")
+    pers.add_argument(
+        "--reference-limit", type=positive_int, default=REFERENCE_LIMIT, help="faces of --reference to use"
+    )
     pers.add_argument(
         "--activate",
         action=argparse.BooleanOptionalAction,
@@ -307,12 +312,12 @@ def _register_personalize(subparsers: Any) -> None:
     )
     pers.add_argument(
         "--max-drop",
-        type=float,
+        type=finite_float,
         default=DEFAULT_MAX_DROP,
         help="do not activate when --check accuracy drops by more points than this",
     )
     pers.add_argument("--json", help="write the report here")
-    pers.add_argument("--threads", type=int, default=1, help="interpreter threads")
+    pers.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     pers.set_defaults(func=cmd_personalize)
 
 

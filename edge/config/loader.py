@@ -17,8 +17,13 @@ from typing import Any
 import msgspec
 
 from edge import paths
-from edge.config.schema import SECTIONS, Config
+from edge.config.schema import SECRETS, SECTIONS, Config
 from edge.core.errors import ConfigError
+from edge.core.text import REDACTED, one_line, quote, redact_url, shorten
+from edge.system.files import NotAFileError, inspect_path, os_reason, read_limited
+
+#: The largest config file read (a real one is a few kB; this refuses /dev/zero and accidents).
+MAX_CONFIG_BYTES = 1 << 20
 
 #: Where msgspec says a value failed: ``... - at `$.section.key```.
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
@@ -64,35 +69,37 @@ def _bounds(kind: Any) -> str:
     return f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
 
 
-def _reason(kind: Any, choices: tuple[str, ...], value: Any) -> str:
-    """What a value of this schema type must be, in the words of the file."""
+def _reason(kind: Any, choices: tuple[str, ...], value: Any, secret: bool = False) -> str:
+    """What a value of this schema type must be, in the words of the file (a secret's value is not shown)."""
     inspect = msgspec.inspect
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    got = REDACTED if secret else quote(value)
     if isinstance(kind, inspect.LiteralType):
-        return f"must be one of {', '.join(choices)}, got {value!r}"
+        return f"must be one of {', '.join(choices)}, got {got}"
     if isinstance(kind, inspect.BoolType):
-        return f"must be true or false, got {value!r}"
+        return f"must be true or false, got {got}"
     if isinstance(kind, inspect.IntType):
         return (
-            f"must be in {_bounds(kind)}, got {value!r}"
+            f"must be in {_bounds(kind)}, got {got}"
             if is_number and isinstance(value, int)
-            else f"must be a whole number, got {value!r}"
+            else f"must be a whole number, got {got}"
         )
     if isinstance(kind, inspect.FloatType):
-        return f"must be in {_bounds(kind)}, got {value!r}" if is_number else f"must be a number, got {value!r}"
-    return f"must be a string, got {value!r}"
+        return f"must be in {_bounds(kind)}, got {got}" if is_number else f"must be a number, got {got}"
+    return f"must be a string, got {got}"
 
 
 def _explain(error: msgspec.ValidationError, data: dict[str, Any], path: str, text: str) -> ConfigError:
     """Turn msgspec's message (``Expected `int` >= 1 - at `$.model.threads```) into the file's words."""
     match = _AT.match(str(error))
     what = match.group("what") if match else str(error)
+    path = shorten(one_line(path))
     parts = (match.group("where") or "").strip(".").split(".") if match else []
     unknown = _UNKNOWN.match(what)
     if unknown and parts == [""]:
         section = unknown.group("name")
         return ConfigError(
-            f"{_where(path, text, section, None)}: unknown section [{section}]; "
+            f"{_where(path, text, section, None)}: unknown section [{shorten(one_line(section), 40)}]; "
             f"valid sections: {', '.join(f'[{s}]' for s in SECTIONS)}"
         )
     section = parts[0]
@@ -100,13 +107,14 @@ def _explain(error: msgspec.ValidationError, data: dict[str, Any], path: str, te
         key = unknown.group("name")
         valid = sorted(f.name for f in _section_fields(section))
         return ConfigError(
-            f"{_where(path, text, section, key)}: unknown key '{key}' in [{section}]; valid keys: {', '.join(valid)}"
+            f"{_where(path, text, section, key)}: unknown key {quote(key, 40)} in [{section}]; "
+            f"valid keys: {', '.join(valid)}"
         )
     if len(parts) == 1:
-        return ConfigError(f"{path}: '{section}' must be a [{section}] table, got {data.get(section)!r}")
+        return ConfigError(f"{path}: '{section}' must be a [{section}] table, got {quote(data.get(section))}")
     key = parts[1]
     kind = next(f.type for f in _section_fields(section) if f.name == key)
-    reason = _reason(kind, _choices(section, key), data[section][key])
+    reason = _reason(kind, _choices(section, key), data[section][key], (section, key) in SECRETS)
     return ConfigError(f"{_where(path, text, section, key)}: [{section}] {key} {reason}")
 
 
@@ -133,18 +141,24 @@ def build_config(data: dict[str, Any], path: str = "<options>", text: str = "") 
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text and the parsed TOML of a config file (a small regular file, read without blocking)."""
+    name = shorten(one_line(str(path)))
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_CONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; create it or leave --config out for the defaults") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        raise ConfigError(f"{name}: config file not found; create it or leave --config out for the defaults") from None
+    except NotAFileError as exc:
+        raise ConfigError(f"{name}: cannot be used as a config file ({exc}); give a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot be read ({os_reason(exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: cannot be read (not UTF-8 text: {exc.reason} at byte {exc.start})") from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+        raise ConfigError(f"{name}: not valid TOML ({one_line(str(exc))}); fix the line it names") from None
     except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML (nested too deeply); fix the file") from None
+        raise ConfigError(f"{name}: not valid TOML (nested too deeply); fix the file") from None
 
 
 def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
@@ -159,7 +173,7 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
     Raises:
         ConfigError: A missing, unreadable or invalid file, or a bad override.
     """
-    if path is None and paths.default_config().exists():
+    if path is None and inspect_path(paths.default_config()).kind != "missing":
         path = paths.default_config()
     data: dict[str, Any] = {}
     text = ""
@@ -175,12 +189,19 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
     return config
 
 
-def to_toml(config: Config) -> str:
-    """Render a configuration as TOML (``check-config`` prints it; ``systemd/config.toml`` follows it)."""
+def to_toml(config: Config, redact: bool = True) -> str:
+    """Render a configuration as TOML (``check-config`` prints it; ``systemd/config.toml`` follows it).
+
+    Args:
+        config: The configuration.
+        redact: Show secrets (the MQTT password, a password in a URL) as :data:`~edge.core.text.REDACTED`.
+    """
     lines = []
     for name in SECTIONS:
         lines.append(f"[{name}]")
         for key, value in msgspec.structs.asdict(getattr(config, name)).items():
+            if redact and isinstance(value, str) and value:
+                value = REDACTED if (name, key) in SECRETS else redact_url(value)
             if isinstance(value, bool):
                 rendered = "true" if value else "false"
             elif isinstance(value, str):

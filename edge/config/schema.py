@@ -93,7 +93,9 @@ class MqttConfig(Section, frozen=True):
     url: str = ""
     device_id: str = ""
     username: str = ""
+    #: Better kept out of this file: ``password_file`` or the ``MQTT_PASSWORD`` environment variable.
     password: str = ""
+    password_file: str = ""
     ca_file: str = ""
     publish_decisions: bool = False
     buffer: Annotated[int, _int(1, 1_000_000)] = 1000
@@ -111,6 +113,9 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     source_file: str = ""
 
+
+#: ``(section, key)`` of values never shown: not by ``check-config``, in errors or in logs.
+SECRETS: frozenset[tuple[str, str]] = frozenset({("mqtt", "password")})
 
 #: The file's sections, in file order.
 SECTIONS: tuple[str, ...] = tuple(f.name for f in msgspec.structs.fields(Config) if f.name != "source_file")

@@ -70,7 +70,7 @@ class EmojiArt:
             _log_once(
                 logging.WARNING,
                 "emoji artwork: no colour emoji font found, drawing simple faces instead "
-                "(install fonts-noto-color-emoji or set the kiosk font_path)",
+                "(install fonts-noto-color-emoji or set [display] font in the config)",
             )
 
     @property

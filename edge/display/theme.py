@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from edge.core.text import one_line, shorten
+
 log = logging.getLogger(__name__)
 
 Color = tuple[int, int, int]
@@ -75,15 +77,21 @@ def find_emoji_font(override: str | None = None) -> Path | None:
         The font path, or ``None`` when none is installed.
     """
     if override:
-        path = Path(override).expanduser()
-        if path.is_file():
-            return path
-        log.warning("emoji font %s does not exist; looking in the usual places", path)
+        if _is_file(override):
+            return Path(override).expanduser()
+        log.warning("[display] font %s is not a font file; looking in the usual places", shorten(one_line(override)))
     for candidate in FONT_SEARCH:
-        path = Path(candidate).expanduser()
-        if path.is_file():
-            return path
+        if _is_file(candidate):
+            return Path(candidate).expanduser()
     return None
+
+
+def _is_file(name: str) -> bool:
+    """Whether ``name`` is a file; ``False`` (never an error) for names too long, unreachable or odd."""
+    try:
+        return Path(name).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def blend(a: Color, b: Color, t: float) -> Color:

@@ -17,7 +17,7 @@ import numpy as np
 from edge.core.errors import ModelError
 from edge.core.types import FaceBox
 from edge.faces.base import DetectorSettings, largest_first
-from edge.inference.runtime import check_model_file, get_runtime
+from edge.inference.runtime import check_model_file, get_runtime, load_interpreter
 from edge.paths import FACE_DETECTOR_MODEL
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,7 @@ class BlazeFaceDetector:
         path = model or FACE_DETECTOR_MODEL
         check_model_file(path)
         try:
-            self._interpreter = get_runtime().interpreter(model_path=str(path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
+            self._interpreter = load_interpreter(get_runtime(), model_path=str(path), num_threads=num_threads)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: face detector model could not be loaded ({exc})") from exc
         self._input = self._interpreter.get_input_details()[0]["index"]

@@ -5,6 +5,7 @@ Imports happen on first use, so the package imports without any runtime installe
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib
 import logging
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from edge.core.errors import DelegateError, ModelError, RuntimeMissingError
+from edge.core.text import one_line, shorten
 from edge.model_format.schema import has_identifier
+from edge.system.files import inspect_path, os_reason
+from edge.system.stdio import captured_stderr
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +85,52 @@ def edgetpu_model_path(model: Path) -> Path:
 
 
 def check_model_file(path: Path) -> None:
-    """Fail early, with the fix, for a missing or non-TFLite model file.
+    """Fail early, with the fix, for a missing, unreadable or non-TFLite model file (never an ``OSError``).
 
     Raises:
-        ModelError: The file is missing, empty, truncated or not a TFLite flatbuffer.
+        ModelError: The file is missing, unreachable, not a regular file, empty, truncated or not
+            a TFLite flatbuffer.
     """
-    if not path.exists():
+    name = shorten(one_line(str(path)))
+    info = inspect_path(path)
+    if info.kind == "missing":
         raise ModelError(
-            f'model file {path} not found; restore models/ from the repository or set model = "..." in the config'
+            f"model file {name} not found; restore models/ from the repository or set [model] path in the config"
         )
-    if not path.is_file():
-        raise ModelError(f'model path {path} is not a file; point model = "..." at a .tflite file')
-    with open(path, "rb") as handle:
-        head = handle.read(8)
+    if not info.usable_file:
+        raise ModelError(f"model path {name} is {info.describe()}; set [model] path to a .tflite file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ModelError(f"model file {name} cannot be read ({os_reason(exc)}); check its permissions") from None
     if not has_identifier(head):
         raise ModelError(
-            f"{path} is not a TFLite model (empty, truncated or another format); restore it with 'git checkout -- {path}' or retrain"
+            f"{name} is not a TFLite model (empty, truncated or another format); restore it from the repository "
+            "(models/) or retrain"
         )
+
+
+def edgetpu_library_present() -> bool:
+    """Whether the Edge TPU runtime library is installed (``libedgetpu``), without loading it."""
+    return ctypes.util.find_library("edgetpu") is not None
+
+
+def load_interpreter(runtime: Runtime, **kwargs: Any) -> Any:
+    """An interpreter with its tensors allocated; what the runtime prints on stderr meanwhile goes to logging.
+
+    The runtime's bare ``INFO: ...`` lines are logged at DEBUG, anything else it prints at WARNING.
+
+    Raises:
+        ValueError, RuntimeError: The runtime cannot load the model.
+    """
+    with captured_stderr() as printed:
+        interpreter = runtime.interpreter(**kwargs)
+        interpreter.allocate_tensors()
+    for line in printed:
+        if line.strip():
+            (log.debug if line.startswith("INFO: ") else log.warning)("%s: %s", runtime.package, line)
+    return interpreter
 
 
 def open_interpreter(model: Path, num_threads: int = 1, delegate: str = "auto") -> tuple[Any, str, Path]:
@@ -124,15 +157,17 @@ def open_interpreter(model: Path, num_threads: int = 1, delegate: str = "auto") 
         except DelegateError as exc:
             if delegate == "edgetpu":
                 raise
-            log.warning("Edge TPU not used (%s); running on the CPU", exc)
+            # Without the Coral runtime this is the normal case, not a problem to warn about.
+            installed = getattr(exc, "library_present", None)
+            installed = edgetpu_library_present() if installed is None else installed
+            (log.warning if installed else log.info)("Edge TPU not used (%s); running on the CPU", exc)
     check_model_file(model)
     return _open(runtime, model, num_threads=num_threads), "cpu", model
 
 
 def _open(runtime: Runtime, model: Path, **kwargs: Any) -> Any:
     try:
-        interpreter = runtime.interpreter(model_path=str(model), **kwargs)
-        interpreter.allocate_tensors()
+        interpreter = load_interpreter(runtime, model_path=str(model), **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(
             f"{model} could not be loaded by {runtime.package} ({exc}); restore the file or retrain"
@@ -142,18 +177,22 @@ def _open(runtime: Runtime, model: Path, **kwargs: Any) -> Any:
 
 def _open_edgetpu(runtime: Runtime, model: Path, num_threads: int) -> Any:
     compiled = edgetpu_model_path(model)
-    if not compiled.exists():
+    if inspect_path(compiled).kind == "missing":
         raise DelegateError(
             f"no compiled Edge TPU model {compiled}; compile it with edgetpu_compiler (see models/README.md) "
-            'or set delegate = "cpu"'
+            'or set [model] delegate = "cpu"'
         )
     check_model_file(compiled)
     try:
         tpu = runtime.load_delegate(EDGETPU_LIBRARY)
     except OSError as exc:
-        raise DelegateError(
-            f"Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({exc}); run 'sudo ./setup.sh --coral' or set delegate = \"cpu\""
-        ) from exc
-    except ValueError as exc:
-        raise DelegateError(f'no Edge TPU found ({exc}); plug in the Coral or set delegate = "cpu"') from exc
+        error = DelegateError(
+            f"Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({exc}); run 'sudo ./setup.sh --coral' or set [model] delegate = \"cpu\""
+        )
+        error.library_present = False  # type: ignore[attr-defined]
+        raise error from exc
+    except ValueError as exc:  # the library loaded but found no device
+        error = DelegateError(f'no Edge TPU found ({exc}); plug in the Coral or set [model] delegate = "cpu"')
+        error.library_present = True  # type: ignore[attr-defined]
+        raise error from exc
     return _open(runtime, compiled, num_threads=num_threads, experimental_delegates=[tpu])

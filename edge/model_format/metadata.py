@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.core.errors import ModelError
 from edge.model_format import schema
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,21 @@ def set_entry(model: Any, key: str, value: str | bytes) -> None:
 
 
 def read_metadata(data: bytes) -> dict[str, bytes]:
-    """The model's metadata entries (``labels``, ``model_config``, ``personalization``...) as raw bytes."""
+    """The model's metadata entries (``labels``, ``model_config``, ``personalization``...) as raw bytes.
+
+    Raises:
+        ModelError: The model cannot be parsed, or an entry points at a buffer it does not have.
+    """
     model = schema.parse(data)
     found: dict[str, bytes] = {}
+    buffers = model.buffers or []
     for entry in model.metadata or []:
-        buffer = model.buffers[entry.buffer]
+        if not 0 <= entry.buffer < len(buffers):
+            raise ModelError(
+                f"the model's metadata entry {schema.text(entry.name)!r} points at buffer {entry.buffer} "
+                f"of {len(buffers)}; the file is damaged: personalise again or delete it"
+            )
+        buffer = buffers[entry.buffer]
         if buffer.data is not None:
             found[schema.text(entry.name)] = np.asarray(buffer.data, np.uint8).tobytes()
     return found

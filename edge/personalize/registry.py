@@ -28,7 +28,7 @@ from typing import Any
 from edge.core.errors import EmojifyError, ModelError
 from edge.inference.classifier import ExpressionClassifier
 from edge.model_format.metadata import PERSONALIZATION_KEY, read_metadata
-from edge.system.files import atomic_write
+from edge.system.files import NotAFileError, atomic_write, inspect_path, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ SHIPPED = "shipped"
 #: History entries kept (older ones are forgotten, the files stay).
 MAX_HISTORY = 20
 _VERSION = 1
+#: The largest state file read (a real one is well under 4 kB; this refuses /dev/zero).
+MAX_STATE_BYTES = 1 << 16
 
 
 class RegistryError(EmojifyError):
@@ -99,12 +101,16 @@ def read_state(state_dir: Path) -> ActiveState:
     """
     path = state_file(state_dir)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_STATE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return ActiveState()
+    except NotAFileError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or "active" not in data:
         raise ValueError(f"{path}: not an active-model file (no 'active' entry)")
@@ -141,7 +147,7 @@ def active_model_path(state_dir: Path) -> Path | None:
         return None
     if state.active is None:
         return None
-    if not state.active.is_file():
+    if not inspect_path(state.active).usable_file:
         log.warning(
             "the active personalised model %s is missing; using the shipped model (emojify model rollback)",
             state.active,
@@ -152,7 +158,7 @@ def active_model_path(state_dir: Path) -> Path | None:
 
 def _check_model(path: Path) -> None:
     """Refuse a file the app could not load, before it becomes the active model."""
-    if not path.is_file():
+    if not inspect_path(path).usable_file:
         raise RegistryError(f"{path}: no such model file; see 'emojify model list'")
     try:
         ExpressionClassifier(path, num_threads=1, delegate="cpu")
@@ -224,7 +230,7 @@ def rollback(state_dir: Path) -> ActiveState:
     target: Path | None = None
     while history:
         candidate = history.pop()
-        if candidate is None or candidate.is_file():
+        if candidate is None or inspect_path(candidate).usable_file:
             target = candidate
             break
         log.warning("skipping %s in the model history: the file is gone", candidate)
@@ -284,7 +290,7 @@ def list_models(state_dir: Path, shipped: Path) -> list[ModelEntry]:
             path=p,
             active=p == resolved_active,
             shipped=p == shipped,
-            exists=p.is_file(),
+            exists=inspect_path(p).usable_file,
             info={} if p == shipped else _personal_info(p),
         )
         for p in paths

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from edge import paths
 from edge.config.schema import Config, ModelConfig
+from edge.core.errors import EmojifyError
 from edge.core.smoothing import DecisionSmoother
+from edge.core.text import one_line
 from edge.core.types import RunInfo
 from edge.faces.base import FaceDetector
 from edge.faces.registry import make_detector
@@ -24,7 +26,8 @@ from edge.personalize.registry import active_model_path
 from edge.pipeline.analyzer import Analyzer
 from edge.pipeline.loop import Notifier, Observer, Pipeline
 from edge.sinks.base import Sink
-from edge.sinks.registry import build_sinks
+from edge.sinks.registry import SINKS, build_named_sinks
+from edge.sinks.summary import SummaryCounter
 from edge.sources.base import Source
 from edge.sources.reconnect import ReconnectingSource
 from edge.sources.registry import make_source
@@ -32,8 +35,8 @@ from edge.sources.registry import make_source
 log = logging.getLogger(__name__)
 
 
-def model_path(config: Config, state_dir: Path | None = None) -> Path:
-    """The model to run: the config's, or the personalised one activated by ``emojify model use``.
+def personal_model(config: Config, state_dir: Path | None = None) -> Path | None:
+    """The personalised model activated by ``emojify model use``, when the config leaves the choice to it.
 
     A personalised model is used only while the config names the default (shipped) model, so an
     explicit ``model.path`` or ``--model`` always wins.
@@ -42,17 +45,45 @@ def model_path(config: Config, state_dir: Path | None = None) -> Path:
         config: The configuration.
         state_dir: Where the active-model setting lives (default :func:`edge.paths.default_state_dir`).
     """
-    if config.model.path == ModelConfig().path:
-        active = active_model_path(state_dir or paths.default_state_dir())
-        if active is not None:
-            log.info("using the personalised model %s (emojify model rollback returns to the shipped one)", active)
-            return active
-    return paths.resolve(config.model.path)
+    if config.model.path != ModelConfig().path:
+        return None
+    return active_model_path(state_dir or paths.default_state_dir())
+
+
+def build_classifier(config: Config, state_dir: Path | None = None) -> ExpressionClassifier:
+    """The ``[model]`` classifier: the active personalised model, or the config's model.
+
+    A personalised model that cannot be used (corrupt, the wrong shape, giving NaN) never stops
+    the kiosk: one WARNING, and the shipped model runs instead.
+
+    Raises:
+        EmojifyError: The config's own model cannot be used (with the fix).
+    """
+    personal = personal_model(config, state_dir)
+    if personal is not None:
+        try:
+            classifier = ExpressionClassifier(personal, config.model.threads, config.model.delegate)
+        except (EmojifyError, ValueError, RuntimeError) as exc:
+            log.warning(
+                "the personalised model %s cannot be used (%s); running the shipped model instead "
+                "(emojify model list shows the models; emojify model rollback forgets this one)",
+                personal,
+                one_line(str(exc)),
+            )
+        else:
+            log.info("using the personalised model %s (emojify model rollback returns to the shipped one)", personal)
+            return classifier
+    return ExpressionClassifier(paths.resolve(config.model.path), config.model.threads, config.model.delegate)
 
 
 def resolve_log_path(value: str) -> Path | None:
     """``""`` or ``-`` means standard output."""
-    return None if value in ("", "-") else Path(value).expanduser()
+    if value in ("", "-"):
+        return None
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist: the path as written
+        return Path(value)
 
 
 def build_detector(config: Config) -> FaceDetector:
@@ -85,6 +116,7 @@ def build_pipeline(
     source: Source | None = None,
     extra_sinks: Sequence[Sink] = (),
     observers: Sequence[Observer] = (),
+    keep: Mapping[str, object] | None = None,
 ) -> Pipeline:
     """Create source, detector, classifier, smoother and sinks from ``config``.
 
@@ -96,18 +128,42 @@ def build_pipeline(
         source: A harness's own source instead of ``[camera]``'s.
         extra_sinks: Sinks added after the configured ones.
         observers: Harnesses that watch every pass.
+        keep: Parts of a running pipeline (its :attr:`~edge.pipeline.loop.Pipeline.parts`) to use
+            as they are: ``source``, a sink by its registry name, ``summary`` (a reload).
 
     Raises:
         EmojifyError: Anything that cannot be set up, with the fix in the message.
     """
-    classifier = ExpressionClassifier(model_path(config), config.model.threads, config.model.delegate)
+    keep = keep or {}
+    classifier = build_classifier(config)
     detector = build_detector(config)
     if source is None:
-        source = build_source(config, display, preview)
-    sinks = [*build_sinks(config, display, resolve_log_path(config.log.path)), *extra_sinks]
+        kept = keep.get("source")
+        source = kept if kept is not None else build_source(config, display, preview)  # type: ignore[assignment]
+    assert source is not None
+    summary = keep.get("summary")
+    named = build_named_sinks(
+        config,
+        display,
+        resolve_log_path(config.log.path),
+        reuse={name: part for name, part in keep.items() if name in SINKS},  # type: ignore[misc]
+        summary=summary if isinstance(summary, SummaryCounter) else None,
+    )
+    sinks = [*named.values(), *extra_sinks]
+    parts: dict[str, object] = {"source": source, **named}
+    shared = _shared_summary(named.values())
+    if shared is not None:
+        parts["summary"] = shared
     model = classifier.info
     info = RunInfo(source=source.name, detector=detector.name, model=model.path.name, delegate=model.delegate)
     analyzer = Analyzer(
         detector, classifier, config.faces.max_faces, config.faces.detect_every, input_size=classifier.input_size
     )
-    return Pipeline(source, analyzer, DecisionSmoother(config.smoothing), sinks, notifier, info, observers=observers)
+    smoother = DecisionSmoother(config.smoothing)
+    return Pipeline(source, analyzer, smoother, sinks, notifier, info, observers=observers, parts=parts)
+
+
+def _shared_summary(sinks: Iterable[object]) -> SummaryCounter | None:
+    """The summary counter the run's sinks share (the first one that has one)."""
+    counters = (getattr(sink, "summary", None) for sink in sinks)
+    return next((counter for counter in counters if isinstance(counter, SummaryCounter)), None)

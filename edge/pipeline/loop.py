@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +30,11 @@ from edge.sinks.base import Sink
 from edge.sources.base import CameraLostError, Source
 
 log = logging.getLogger(__name__)
+
+
+def _among(part: object, parts: Collection[object]) -> bool:
+    """Whether ``part`` is one of ``parts`` (by identity)."""
+    return any(part is other for other in parts)
 
 
 class Notifier(Protocol):
@@ -97,6 +102,8 @@ class Pipeline:
         info: What the run is made of (status lines, sinks).
         clock: Monotonic clock.
         observers: Harnesses that watch every pass (see :class:`Observer`).
+        parts: The assembly's names for its parts (``source``, ``kiosk``, ``mqtt``...), so that a
+            reload can hand the unchanged ones over to the next pipeline.
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class Pipeline:
         info: RunInfo | None = None,
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[Observer] = (),
+        parts: Mapping[str, object] | None = None,
     ) -> None:
         self.source = source
         self.analyzer = analyzer
@@ -122,6 +130,8 @@ class Pipeline:
         self._stop_reason = ""
         self._last_frame: Frame | None = None
         self._rate = RateMeter(60)
+        self._open = False
+        self.parts: dict[str, object] = dict(parts or {})
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to end after the current pass (safe from signal handlers and threads)."""
@@ -169,10 +179,87 @@ class Pipeline:
         for sink in self.sinks:
             sink.handle(report)
             if sink.poll_quit():
-                self.stop("quit key")
+                self.stop(getattr(sink, "quit_reason", "quit key"))
         sinks_ms = (time.perf_counter() - t0) * 1000
         for observer in self.observers:
             observer.observe(report, sinks_ms)
+
+    def open(self, shared: Collection[object] = ()) -> None:
+        """Open the source and the sinks, except the parts in ``shared`` (handed over already open).
+
+        Raises:
+            EmojifyError: A part cannot be opened; what this call opened is closed again first.
+        """
+        opened: list[object] = []
+        try:
+            if not _among(self.source, shared):
+                self.source.open()
+                opened.append(self.source)
+            for sink in self.sinks:
+                if not _among(sink, shared):
+                    sink.open(self.info)
+                    opened.append(sink)
+        except BaseException:
+            for part in reversed(opened):
+                self._close_part(part)
+            raise
+        self._open = True
+
+    def loop(self, max_frames: int | None = None, duration: float | None = None) -> RunStats:
+        """Tell systemd it is ready and loop until :meth:`stop`, a limit or the end of the source.
+
+        The pipeline stays open afterwards (:meth:`close` releases it; :meth:`resume` before looping again).
+
+        Args:
+            max_frames: Stop after this many passes.
+            duration: Stop after this many seconds.
+        """
+        stats = RunStats()
+        started = self.clock()
+        self.notifier.ready()
+        log.info("running: %s", self.info.describe())
+        try:
+            self._loop(stats, started, max_frames, duration)
+        finally:
+            stats.seconds = self.clock() - started
+            stats.reason = self._stop_reason or "stopped"
+        return stats
+
+    def resume(self) -> None:
+        """Forget an earlier :meth:`stop` (a reload that failed goes on with this pipeline)."""
+        self._stop_reason = ""
+        self._stop.clear()
+
+    def close(self, keep: Collection[object] = ()) -> None:
+        """Close the sinks (last first) and the source, except the parts in ``keep`` (handed over); never raises."""
+        if not self._open:
+            return
+        self._open = False
+        for sink in reversed(self.sinks):
+            if not _among(sink, keep):
+                self._close_part(sink)
+        if not _among(self.source, keep):
+            self._close_part(self.source)
+
+    def close_parts(self, parts: Collection[object]) -> None:
+        """Close some parts now (a reload replaces them); the rest stays open."""
+        for part in parts:
+            self._close_part(part)
+
+    def reopen_parts(self, parts: Collection[object]) -> None:
+        """Open parts closed by :meth:`close_parts` again (a reload that failed)."""
+        for part in parts:
+            if part is self.source:
+                self.source.open()
+            else:
+                next(s for s in self.sinks if s is part).open(self.info)
+
+    @staticmethod
+    def _close_part(part: object) -> None:
+        try:
+            part.close()  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("closing %s failed", type(part).__name__)
 
     def run(self, max_frames: int | None = None, duration: float | None = None) -> RunStats:
         """Open everything, loop, close everything (also on errors).
@@ -184,27 +271,11 @@ class Pipeline:
         Returns:
             Statistics of the run.
         """
-        stats = RunStats()
-        started = self.clock()
-        opened: list[Sink] = []
+        self.open()
         try:
-            self.source.open()
-            for sink in self.sinks:
-                sink.open(self.info)
-                opened.append(sink)
-            self.notifier.ready()
-            log.info("running: %s", self.info.describe())
-            self._loop(stats, started, max_frames, duration)
+            return self.loop(max_frames, duration)
         finally:
-            for sink in reversed(opened):
-                try:
-                    sink.close()
-                except Exception:
-                    log.exception("closing %s failed", type(sink).__name__)
-            self.source.close()
-            stats.seconds = self.clock() - started
-            stats.reason = self._stop_reason or "stopped"
-        return stats
+            self.close()
 
     def _loop(self, stats: RunStats, started: float, max_frames: int | None, duration: float | None) -> None:
         while not self._stop.is_set():

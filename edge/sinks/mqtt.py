@@ -18,7 +18,6 @@ with exponential backoff (``reconnect_delay_set``).
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -30,13 +29,13 @@ from typing import Any
 
 from edge import __version__
 from edge.config.schema import MqttConfig
-from edge.core.errors import ConfigError
 from edge.core.types import FrameReport, RunInfo
-from edge.paths import resolve as resolve_path
 from edge.sinks.base import SinkSetup
+from edge.sinks.json_text import to_json
 from edge.sinks.summary import SummaryCounter, iso_now
 from edge.telemetry.mqtt_client import (
     QOS,
+    check_ca_file,
     check_device_id,
     configure_client,
     default_device_id,
@@ -65,7 +64,7 @@ class _Message:
 
 
 def _dumps(obj: Mapping[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return to_json(obj).encode()
 
 
 class MqttSink:
@@ -100,10 +99,7 @@ class MqttSink:
         self.config = config
         self.address = parse_url(config.url, config.ca_file)
         self.device_id = check_device_id(config.device_id) if config.device_id else default_device_id()
-        if config.ca_file and not resolve_path(config.ca_file).is_file():
-            raise ConfigError(
-                f"mqtt.ca_file {config.ca_file!r}: file not found; give the broker's CA certificate (PEM)"
-            )
+        check_ca_file(config)
         if client_factory is None:
             require_paho()
             client_factory = paho_client

@@ -9,7 +9,7 @@ line here.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from edge.config.schema import Config
@@ -25,6 +25,32 @@ SINKS: dict[str, str] = {
 }
 
 
+def build_named_sinks(
+    config: Config,
+    display: str,
+    log_path: Path | None,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    reuse: Mapping[str, Sink] | None = None,
+    summary: SummaryCounter | None = None,
+) -> dict[str, Sink]:
+    """The sinks for this run by name, in :data:`SINKS` order.
+
+    Args:
+        config: The configuration.
+        display: The resolved display (``kiosk``, ``window`` or ``none``).
+        log_path: The JSON log file, or ``None`` for standard output.
+        clock: Monotonic clock of the shared summary.
+        reuse: Sinks of a running pipeline to use as they are instead of building new ones (a reload
+            hands over the unchanged ones).
+        summary: The summary counter to share (a reload keeps the running one), else a new one.
+    """
+    setup = SinkSetup(config, display, log_path, summary or SummaryCounter(config.log.summary_interval, clock))
+    reuse = reuse or {}
+    built = {name: reuse[name] if name in reuse else load(target)(setup) for name, target in SINKS.items()}
+    return {name: sink for name, sink in built.items() if sink is not None}
+
+
 def build_sinks(
     config: Config, display: str, log_path: Path | None, clock: Callable[[], float] = time.monotonic
 ) -> list[Sink]:
@@ -36,6 +62,4 @@ def build_sinks(
         log_path: The JSON log file, or ``None`` for standard output.
         clock: Monotonic clock of the shared summary.
     """
-    setup = SinkSetup(config, display, log_path, SummaryCounter(config.log.summary_interval, clock))
-    sinks = [load(target)(setup) for target in SINKS.values()]
-    return [sink for sink in sinks if sink is not None]
+    return list(build_named_sinks(config, display, log_path, clock).values())

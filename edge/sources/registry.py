@@ -15,6 +15,7 @@ chosen backend's module is imported, and nothing downstream branches on which on
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ from pathlib import Path
 
 from edge.core.errors import SourceError
 from edge.core.plugins import load
+from edge.core.text import quote
 from edge.sources.auto import describe_auto_choice
 from edge.sources.base import Source, SourceOptions
+from edge.system.files import PathInfo, inspect_path
 
 
 def _named(word: str) -> Callable[[str], bool]:
@@ -35,8 +38,19 @@ def _pattern(regex: str) -> Callable[[str], bool]:
     return lambda text: compiled.fullmatch(text) is not None
 
 
-def _existing(kind: Callable[[Path], bool]) -> Callable[[str], bool]:
-    return lambda text: bool(text) and kind(Path(text).expanduser())
+def _expand(text: str) -> Path:
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist
+        return Path(text)
+
+
+def _path_info(text: str) -> PathInfo:
+    return inspect_path(_expand(text)) if text else PathInfo("missing")
+
+
+def _existing(kind: str) -> Callable[[str], bool]:
+    return lambda text: _path_info(text).kind == kind
 
 
 @dataclass(frozen=True)
@@ -64,8 +78,8 @@ SPEC_FORMS: tuple[SpecForm, ...] = (
     ),
     SpecForm("/dev/videoN", _pattern(r"/dev/video\d+"), "edge.sources.opencv_source:OpenCVCameraSource"),
     SpecForm("demo", _named("demo"), "edge.sources.demo:DemoSource"),
-    SpecForm("a path to a video file", _existing(Path.is_file), "edge.sources.video:VideoFileSource"),
-    SpecForm("a path to a folder of images", _existing(Path.is_dir), "edge.sources.images:ImageFolderSource"),
+    SpecForm("a path to a video file", _existing("file"), "edge.sources.video:VideoFileSource"),
+    SpecForm("a path to a folder of images", _existing("folder"), "edge.sources.images:ImageFolderSource"),
 )
 
 
@@ -91,8 +105,33 @@ def make_source(spec: str, *, preview: bool = False, loop: bool = False, width: 
     if text == "auto":
         text = describe_auto_choice().spec
     options = SourceOptions(preview=preview, loop=loop, width=width, height=height)
+    return load(spec_form(text).backend).from_spec(text, options)  # type: ignore[no-any-return]
+
+
+def spec_form(spec: str) -> SpecForm:
+    """The form of a ``camera.source`` value, checked without opening anything (``auto`` is not probed).
+
+    Raises:
+        SourceError: Not a valid form, or a path that does not exist, cannot be looked at, cannot be
+            read, or is neither a file nor a folder. Never an ``OSError``, whatever the name.
+    """
+    text = spec.strip()
+    if text == "auto":
+        return SpecForm("auto", _named("auto"), "")
     for form in SPEC_FORMS:
         if form.matches(text):
-            return load(form.backend).from_spec(text, options)  # type: ignore[no-any-return]
+            if form.backend.startswith(("edge.sources.video:", "edge.sources.images:")) and not os.access(
+                _expand(text), os.R_OK
+            ):
+                raise SourceError(f"camera.source {quote(spec)}: cannot be read (permission denied)")
+            return form
+    info = _path_info(text)
+    if info.kind == "unreachable":
+        raise SourceError(f"camera.source {quote(spec)} cannot be used ({info.reason}); valid sources: {valid_forms()}")
+    if info.kind != "missing":
+        raise SourceError(
+            f"camera.source {quote(spec)} is {info.describe()}, not a video file or an image folder; "
+            f"valid sources: {valid_forms()}"
+        )
     why = "no such file or folder" if text and ("/" in text or "." in text) else "unknown source"
-    raise SourceError(f"{why}: {spec!r}; valid sources: {valid_forms()}")
+    raise SourceError(f"{why}: {quote(spec)}; valid sources: {valid_forms()}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import socket
 import ssl
@@ -17,7 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 from edge.config.schema import MqttConfig
 from edge.core.errors import ConfigError
+from edge.core.text import quote, redact_url
 from edge.paths import resolve as resolve_path
+from edge.system.files import NotAFileError, inspect_path, os_reason, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
 URL_FORMS = "mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, default port 8883)"
 PAHO_MISSING = "MQTT needs paho-mqtt: pip install 'emojify-edge[mqtt]'"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: The environment variable that holds the broker password (the way to give it without writing it down).
+PASSWORD_ENV = "MQTT_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ def parse_url(url: str, ca_file: str = "") -> BrokerAddress:
     """
 
     def bad(reason: str) -> ConfigError:
-        return ConfigError(f"mqtt.url {url!r}: {reason}; expected {URL_FORMS}")
+        return ConfigError(f"mqtt.url {quote(redact_url(url))}: {reason}; expected {URL_FORMS}")
 
     parts = urlsplit(url.strip())
     if parts.scheme not in ("mqtt", "mqtts"):
@@ -116,7 +121,7 @@ def check_device_id(device_id: str) -> str:
     """
     if not _DEVICE_ID.match(device_id):
         raise ConfigError(
-            f"mqtt.device_id {device_id!r}: use 1 to 64 letters, digits, '.', '_' or '-' "
+            f"mqtt.device_id {quote(device_id, 40)}: use 1 to 64 letters, digits, '.', '_' or '-' "
             "(it becomes part of the MQTT topic; no '/', '+', '#' or spaces)"
         )
     return device_id
@@ -148,28 +153,78 @@ def paho_client(client_id: str) -> Any:
     return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
 
 
+def broker_password(config: MqttConfig, address: BrokerAddress, environ: dict[str, str] | None = None) -> str:
+    """The broker password: ``mqtt.password_file``, else ``$MQTT_PASSWORD``, else ``mqtt.password``, else the URL's.
+
+    Raises:
+        ConfigError: ``mqtt.password_file`` cannot be read (its contents are never shown).
+    """
+    if config.password_file:
+        where = f"mqtt.password_file {quote(config.password_file)}"
+        try:
+            raw = read_limited(resolve_path(config.password_file), 4096)
+        except (NotAFileError, OSError) as exc:
+            raise ConfigError(f"{where}: cannot be read ({os_reason(exc)}); give a file holding the password") from None
+        try:
+            lines = raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}: not UTF-8 text; the file must hold the password on its first line") from None
+        return lines[0].strip() if lines else ""
+    env = os.environ if environ is None else environ
+    return env.get(PASSWORD_ENV) or config.password or address.password
+
+
+def check_ca_file(config: MqttConfig) -> str | None:
+    """The CA file to use, or ``None`` for the system's.
+
+    Raises:
+        ConfigError: ``mqtt.ca_file`` is not a file.
+    """
+    if not config.ca_file:
+        return None
+    path = resolve_path(config.ca_file)
+    info = inspect_path(path)
+    if not info.usable_file:
+        raise ConfigError(
+            f"mqtt.ca_file {quote(config.ca_file)}: {'file not found' if info.kind == 'missing' else info.describe()}; "
+            "give the broker's CA certificate (PEM)"
+        )
+    return str(path)
+
+
+def check_mqtt(config: MqttConfig) -> BrokerAddress:
+    """Everything the telemetry sink and ``emojify fleet`` would refuse about ``[mqtt]``, checked without connecting.
+
+    Raises:
+        ConfigError: A bad URL, device id, CA file or password file, or paho-mqtt missing.
+    """
+    address = parse_url(config.url, config.ca_file)
+    if config.device_id:
+        check_device_id(config.device_id)
+    check_ca_file(config)
+    broker_password(config, address)
+    require_paho()
+    return address
+
+
 def configure_client(client: Any, address: BrokerAddress, config: MqttConfig) -> None:
     """Apply credentials and TLS to a paho client (shared with ``emojify fleet``).
 
     Raises:
-        ConfigError: The CA file is missing or not a certificate bundle.
+        ConfigError: The CA file or the password file cannot be used.
     """
     username = config.username or address.username
-    password = config.password or address.password
+    password = broker_password(config, address)
     if username:
         client.username_pw_set(username, password or None)
     if password and not address.tls and address.host not in ("localhost", "127.0.0.1", "::1"):
         log.warning("the MQTT password goes to %s in clear text: use mqtts:// or mqtt.ca_file", address)
     if address.tls:
-        ca_file = str(resolve_path(config.ca_file)) if config.ca_file else None
-        if ca_file and not Path(ca_file).is_file():
-            raise ConfigError(
-                f"mqtt.ca_file {config.ca_file!r}: file not found; give the broker's CA certificate (PEM)"
-            )
+        ca_file = check_ca_file(config)
         try:
             client.tls_set(ca_certs=ca_file)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"mqtt.ca_file {config.ca_file!r}: cannot be used for TLS ({exc})") from None
+            raise ConfigError(f"mqtt.ca_file {quote(config.ca_file)}: cannot be used for TLS ({exc})") from None
 
 
 def probe(address: BrokerAddress, ca_file: str = "", timeout: float = 2.0) -> str:
