@@ -16,7 +16,9 @@ from edge.cli.fleet import register_commands as register_fleet
 from edge.cli.personalize import register_commands as register_personalize
 from edge.cli.run import register as register_run
 from edge.core.errors import EmojifyError
+from edge.core.text import one_line
 from edge.system.logsetup import setup_logging
+from edge.system.stdio import silence_stdout
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except EmojifyError as exc:
-        print(f"emojify: error: {exc}", file=sys.stderr)
+        print(f"emojify: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our output went away (| head): nothing left to say
+        silence_stdout()
+        return 0

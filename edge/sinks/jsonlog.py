@@ -15,7 +15,6 @@ Summary (every ``summary_interval`` seconds)::
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from edge.core.labels import LABELS
 from edge.core.types import FrameReport, RunInfo
 from edge.sinks.base import SinkSetup
+from edge.sinks.json_text import to_json
 from edge.sinks.line_writer import LineWriter
 from edge.sinks.summary import SummaryCounter, iso_now
 
@@ -81,20 +81,23 @@ class JsonLogSink:
     def handle(self, report: FrameReport) -> None:
         """Log one frame (thinned by ``every``) and, when due, the summary."""
         if self._seen % self.every == 0:
-            self.writer.write(json.dumps(frame_record(report, iso_now()), separators=(",", ":")))
+            self.writer.write(to_json(frame_record(report, iso_now())))
         self._seen += 1
         summary = self.summary.add(report)
         if summary is not None:
-            self.writer.write(json.dumps(summary, separators=(",", ":")))
+            self.writer.write(to_json(summary))
+
+    #: Why this sink asks the loop to stop (see :meth:`poll_quit`).
+    quit_reason = "standard output closed"
 
     def poll_quit(self) -> bool:
-        """Logging never asks to quit."""
-        return False
+        """True once standard output was closed by its reader (``| head``); a file log never asks to quit."""
+        return self.writer.output_closed
 
     def close(self) -> None:
         """Write a last summary for the partial interval and close the file."""
         if self._seen:
-            self.writer.write(json.dumps(self.summary.flush(), separators=(",", ":")))
+            self.writer.write(to_json(self.summary.flush()))
         self.writer.close()
 
 
