@@ -10,7 +10,8 @@ copy beside the service:
 
 * ``EMOJIFY_CONFIG``: the config file used when ``--config`` is not given (default
   ``/etc/emojify/config.toml``, used only when it exists).
-* ``EMOJIFY_STATE_DIR``: the state folder (default ``$STATE_DIRECTORY`` as systemd sets it, else
+* ``EMOJIFY_STATE_DIR``: the state folder when neither ``--state-dir`` nor ``[state] dir`` names
+  one (default ``$STATE_DIRECTORY`` as systemd sets it, else
   ``/var/lib/emojify``).
 """
 
@@ -49,6 +50,11 @@ def default_config() -> Path:
 def default_state_dir() -> Path:
     """The state folder: ``$EMOJIFY_STATE_DIR``, else ``$STATE_DIRECTORY`` (systemd), else ``/var/lib/emojify``."""
     return Path(os.environ.get(STATE_ENV) or os.environ.get("STATE_DIRECTORY") or SYSTEM_STATE_DIR)
+
+
+def state_dir(configured: str | Path = "") -> Path:
+    """The state folder: ``configured`` (``--state-dir`` or ``[state] dir``) when given, else :func:`default_state_dir`."""
+    return Path(configured).expanduser() if str(configured) else default_state_dir()
 
 
 def resolve(value: str | Path) -> Path:

@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``emojify`` command."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # a command that runs itself again as the state folder's owner repeats it
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR

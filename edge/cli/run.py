@@ -35,6 +35,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         },
         "log": {"path": args.log, "every": args.log_every, "summary_interval": args.summary_interval},
         "mqtt": {"url": args.mqtt},
+        "state": {"dir": str(args.state_dir) if args.state_dir else None},
     }
 
 
@@ -205,6 +206,10 @@ def register(subparsers: Any, add_config: Callable[[argparse.ArgumentParser], No
     run.add_argument("--log-every", type=positive_int, help="write one frame line per N frames")
     run.add_argument("--summary-interval", type=positive_float, help="seconds between summary lines (default 60)")
     run.add_argument("--mqtt", help="publish telemetry to mqtt://HOST:PORT or mqtts://HOST:PORT")
+    run.add_argument(
+        "--state-dir",
+        help="where the active personalised model is recorded (default [state] dir, else /var/lib/emojify)",
+    )
     run.add_argument("--max-frames", type=positive_int, help="stop after N frames")
     run.add_argument("--duration", type=positive_float, help="stop after S seconds")
     run.add_argument("--loop", action="store_true", help="repeat a video file or image folder")

@@ -101,6 +101,12 @@ class MqttConfig(Section, frozen=True):
     buffer: Annotated[int, _int(1, 1_000_000)] = 1000
 
 
+class StateConfig(Section, frozen=True):
+    """``[state]``: where captures, personalised models and the active-model setting live."""
+
+    dir: str = ""
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The whole configuration; ``source_file`` says where it came from (it is not a key of the file)."""
 
@@ -111,6 +117,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
+    state: StateConfig = msgspec.field(default_factory=StateConfig)
     source_file: str = ""
 
 

@@ -295,3 +295,42 @@ def list_models(state_dir: Path, shipped: Path) -> list[ModelEntry]:
         )
         for p in paths
     ]
+
+
+#: Personalised models kept in ``<state>/models`` besides the active one and those in the history.
+KEEP_MODELS = 3
+
+
+def prune_models(state_dir: Path, keep: int = KEEP_MODELS) -> list[Path]:
+    """Delete old personalised models nobody uses: all but the ``keep`` newest of those neither active nor in the history.
+
+    Only ``<state>/models/emotion_personal_*.tflite`` files are considered; a broken state file
+    deletes nothing (what it referred to cannot be known).
+
+    Returns:
+        The files deleted.
+    """
+    try:
+        state = read_state(state_dir)
+    except (ValueError, OSError) as exc:
+        log.warning("not pruning old models: %s", exc)
+        return []
+    used = {p.resolve() for p in (state.active, *state.history) if p is not None}
+    folder = models_dir(state_dir)
+    if not folder.is_dir():
+        return []
+    spare = sorted(
+        (p for p in folder.glob(f"{PERSONAL_PREFIX}*.tflite") if p.is_file() and p.resolve() not in used),
+        key=lambda p: (p.stat().st_mtime, p.name),
+        reverse=True,
+    )
+    deleted = []
+    for path in spare[max(keep, 0) :]:
+        try:
+            path.unlink()
+            deleted.append(path)
+        except OSError as exc:
+            log.warning("could not delete the old model %s: %s", path, exc)
+    if deleted:
+        log.info("deleted %d old personalised model(s) no longer in use", len(deleted))
+    return deleted

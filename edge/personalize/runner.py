@@ -1,10 +1,13 @@
 """``emojify personalize``: adapt the model's final layer to one person's captures and write a new int8 model.
 
-The run, in steps: read the base model and the captures, split them (:mod:`edge.personalize.splits`),
-decide what anchors the fit (:func:`_anchor`: general-face statistics stored in the model, or
-computed from a reference set, or a plain weight L2), choose the strength by cross-validation and
-fit (:mod:`edge.personalize.fit`), measure the real int8 model on the held-out captures (and a
-general check set), and write the model with the measurements in its metadata.
+The run, in steps: read the base model and the captures, group them (bursts of frames, single
+photos: :mod:`edge.personalize.splits`) and add varied copies (:mod:`edge.personalize.augment`),
+run everything through the model once for its features, decide what anchors the fit
+(:func:`_anchor`: general-face statistics stored in the model, or computed from a reference set,
+or a plain weight L2), choose the strength by cross-validation over the groups, hold it back to
+the general-face budget, refit on *all* the captures (:mod:`edge.personalize.fit`), check the
+real int8 model (and a general check set when given), and write the model with the numbers in
+its metadata. Whether it becomes active is :meth:`PersonalizeReport.refusals`' call.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from edge.core.errors import ModelError
 from edge.core.labels import LABELS
@@ -29,10 +33,22 @@ from edge.inference.classifier import ExpressionClassifier
 from edge.inference.features import feature_moments, read_model, run_model
 from edge.model_format.editor import DenseHead, read_dense_head, replace_dense_head
 from edge.model_format.metadata import FEATURE_MOMENTS_KEY, PERSONALIZATION_KEY, encode_moments, read_feature_moments
+from edge.personalize.augment import augment, copies_per_capture
 from edge.personalize.captures import PersonalizeError, load_captures, load_faces, predict
-from edge.personalize.fit import DEFAULT_STEPS, FUNCTION_GRID, L2_GRID, HeadFit, accuracy, choose_l2, fit_head
+from edge.personalize.fit import (
+    DEFAULT_STEPS,
+    GENERAL_BUDGET,
+    STRENGTHS,
+    CrossValidation,
+    HeadFit,
+    HeadProblem,
+    accuracy,
+    best_strength,
+    cross_validate,
+    within_budget,
+)
 from edge.personalize.report import PersonalizeReport
-from edge.personalize.splits import CV_FOLDS, HOLDOUT, split_holdout, time_folds
+from edge.personalize.splits import capture_groups, fold_rows, group_folds
 from edge.system.files import atomic_write
 
 log = logging.getLogger(__name__)
@@ -41,6 +57,8 @@ log = logging.getLogger(__name__)
 REFERENCE_LIMIT = 2000
 #: Head room kept around the fitted logits when the logits tensor is re-quantised.
 LOGITS_MARGIN = 1.2
+#: Candidate strengths of the plain weight L2 (a model without general-face statistics), strongest first.
+L2_GRID: tuple[float, ...] = (10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
 
 
 @dataclass(frozen=True)
@@ -60,11 +78,13 @@ class PersonalizeOptions:
             (default usage ``Training`` for a CSV); they are stored in the new model.
         reference_usage: Usage/split of ``reference``.
         reference_limit: Faces of ``reference`` used.
-        holdout: Share of each emotion's newest captures held out for the before/after numbers.
-        steps: Gradient steps per fit.
+        copies: Varied copies per capture (default: enough for about 300 faces, see
+            :func:`edge.personalize.augment.copies_per_capture`); 0 turns augmentation off.
+        budget: Largest mean squared logit change on general faces (the general-face safeguard).
+        steps: Gradient steps of the final fit.
         threads: Interpreter threads.
-        grid: Candidate regularisation strengths (default :data:`~edge.personalize.fit.FUNCTION_GRID`
-            with general-face statistics, :data:`~edge.personalize.fit.L2_GRID` without).
+        grid: Candidate strengths, strongest first (default :data:`~edge.personalize.fit.STRENGTHS`
+            with general-face statistics, :data:`L2_GRID` without).
     """
 
     base_model: Path
@@ -77,7 +97,8 @@ class PersonalizeOptions:
     reference: Path | None = None
     reference_usage: str | None = None
     reference_limit: int = REFERENCE_LIMIT
-    holdout: float = HOLDOUT
+    copies: int | None = None
+    budget: float = GENERAL_BUDGET
     steps: int = DEFAULT_STEPS
     threads: int = 1
     grid: Sequence[float] | None = None
@@ -85,16 +106,22 @@ class PersonalizeOptions:
 
 @dataclass
 class _Inputs:
-    """The base model and the captures run through it, split into fitting and held-out parts."""
+    """The base model and the captures (with their varied copies) run through it."""
 
     base_bytes: bytes
     head: DenseHead
     base: ExpressionClassifier
     arrays: FaceArrays
-    train: np.ndarray
-    held: np.ndarray
+    groups: list[str]
+    copies: int
+    source: np.ndarray
     probs: np.ndarray
     features: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of captures (the first ``n`` rows; the rest are copies)."""
+        return len(self.arrays)
 
 
 @dataclass
@@ -106,24 +133,37 @@ class _Anchor:
     metadata: dict[str, str | bytes]
 
 
+@dataclass
+class _Fit:
+    """The final layer and the cross-validation behind it."""
+
+    head: HeadFit
+    l2_cv: float
+    scores: list[CrossValidation]
+    estimate: CrossValidation
+    n_folds: int
+
+
 def _read_inputs(options: PersonalizeOptions) -> _Inputs:
     base_bytes = read_model(options.base_model)
     head = read_dense_head(base_bytes)
     arrays = load_captures(options.data, options.detect_faces)
-    train, held = split_holdout(arrays.origins, arrays.labels, options.holdout)
-    if len(held) == 0:
+    groups = capture_groups(arrays.origins)
+    if len(set(groups)) < 2:
         raise PersonalizeError(
-            f"{options.data}: too few captures to hold any out for checking; capture at least 2 faces per emotion "
-            "(emojify capture --per-emotion 20)"
+            f"{options.data}: the captures form a single group, so nothing can check the fit; capture at least "
+            "2 photos per emotion (emojify capture --per-emotion 20)"
         )
+    copies = copies_per_capture(len(arrays)) if options.copies is None else max(0, options.copies)
+    pixels, source = augment(arrays.pixels, copies)
     base = ExpressionClassifier(options.base_model, num_threads=options.threads, delegate="cpu")
-    probs, features = run_model(base, arrays.pixels)
+    probs, features = run_model(base, pixels)
     if features.shape[1] != head.weight.shape[1]:
         raise ModelError(
             f"{options.base_model}: the features output has {features.shape[1]} values but the final layer takes "
             f"{head.weight.shape[1]}; the model cannot be personalised"
         )
-    return _Inputs(base_bytes, head, base, arrays, train, held, probs, features)
+    return _Inputs(base_bytes, head, base, arrays, groups, copies, source, probs[: len(arrays)], features)
 
 
 def _anchor(options: PersonalizeOptions, inputs: _Inputs) -> _Anchor:
@@ -151,25 +191,28 @@ def _anchor(options: PersonalizeOptions, inputs: _Inputs) -> _Anchor:
     return _Anchor(None, "weight-space L2 (the model has no general-face statistics)", {})
 
 
-def _fit(options: PersonalizeOptions, inputs: _Inputs, anchor: _Anchor) -> tuple[HeadFit, dict[float, float]]:
-    """Choose the strength by cross-validation inside the training part, then fit on all of it."""
-    grid = options.grid if options.grid is not None else (FUNCTION_GRID if anchor.moments is not None else L2_GRID)
-    train, labels, features, head = inputs.train, inputs.arrays.labels, inputs.features, inputs.head
-    # The held-out part only reports; it never chooses.
-    folds = time_folds([inputs.arrays.origins[i] for i in train], labels[train], CV_FOLDS)
-    if folds:
-        l2, scores = choose_l2(
-            features[train], labels[train], folds, head.weight, head.bias, grid, options.steps, moments=anchor.moments
-        )
-    else:
-        l2, scores = max(grid), {}
-        log.warning("too few captures to choose the regularisation; using the strongest (%g)", l2)
-    return fit_head(features[train], labels[train], head.weight, head.bias, l2, options.steps, anchor.moments), scores
+def _fit(options: PersonalizeOptions, inputs: _Inputs, anchor: _Anchor) -> _Fit:
+    """Cross-validate the strengths over the groups, apply the general-face budget, refit on every capture."""
+    grid = options.grid if options.grid is not None else (STRENGTHS if anchor.moments is not None else L2_GRID)
+    labels = inputs.arrays.labels
+    problem = HeadProblem(inputs.features, labels[inputs.source], inputs.head.weight, inputs.head.bias, anchor.moments)
+    scored = np.arange(inputs.n)
+    row_groups = [inputs.groups[i] for i in inputs.source]
+    folds = fold_rows(row_groups, scored, group_folds(inputs.groups, labels))
+    with threadpool_limits(limits=1):  # small matrices: BLAS threads only contend (measured 6x slower)
+        scores = cross_validate(problem, folds, scored, grid)
+        chosen = best_strength(scores)
+        if anchor.moments is not None:
+            l2, phi = within_budget(problem, chosen.l2, options.budget, options.steps)
+        else:
+            l2, phi = chosen.l2, problem.solve(None, chosen.l2, options.steps)
+        estimate = chosen if l2 == chosen.l2 else cross_validate(problem, folds, scored, (l2,))[0]
+    return _Fit(problem.head(phi, l2), chosen.l2, scores, estimate, len(folds))
 
 
 def _logits_range(inputs: _Inputs, fit: HeadFit) -> tuple[float, float]:
     """The real range the new logits tensor covers: the old one, widened to the fitted logits plus head room."""
-    train_logits = fit.logits(inputs.features[inputs.train])
+    train_logits = fit.logits(inputs.features)
     low, high = inputs.head.logits_range
     return (
         min(low, float(train_logits.min()) * LOGITS_MARGIN),
@@ -179,13 +222,13 @@ def _logits_range(inputs: _Inputs, fit: HeadFit) -> tuple[float, float]:
 
 def _measure(
     options: PersonalizeOptions, inputs: _Inputs, model: bytes
-) -> tuple[np.ndarray, tuple[str, int, float, float] | None]:
-    """Held-out predictions of the real int8 model (a scratch copy), and the general check when asked for."""
+) -> tuple[float, tuple[str, int, float, float] | None]:
+    """The real int8 model (a scratch copy) on the captures, and on the general check when asked for."""
     with tempfile.TemporaryDirectory(prefix="emojify-personalize-") as scratch:
         trial = Path(scratch) / options.out.name
         trial.write_bytes(model)
         personal = ExpressionClassifier(trial, num_threads=options.threads, delegate="cpu")
-        after = predict(personal, inputs.arrays.pixels[inputs.held])
+        fitted = accuracy(inputs.arrays.labels, predict(personal, inputs.arrays.pixels))
         check_result = None
         check = options.check
         if check is not None:
@@ -199,15 +242,13 @@ def _measure(
                 accuracy(general.labels, predict(personal, general.pixels)),
             )
         del personal
-    return after, check_result
+    return fitted, check_result
 
 
-def _report(
-    options: PersonalizeOptions, inputs: _Inputs, meta: dict[str, Any], scores: dict[float, float], after: np.ndarray
-) -> PersonalizeReport:
-    labels, held = inputs.arrays.labels, inputs.held
-    before = inputs.probs[held].argmax(axis=1)
-    m_before, m_after = metrics(labels[held], before), metrics(labels[held], after)
+def _report(options: PersonalizeOptions, inputs: _Inputs, meta: dict[str, Any], fit: _Fit) -> PersonalizeReport:
+    labels = inputs.arrays.labels
+    before = inputs.probs.argmax(axis=1)
+    m_before, m_after = metrics(labels, before), metrics(labels, fit.estimate.predictions)
     per_class = {
         label: [m_before["per_class"][label]["recall"], m_after["per_class"][label]["recall"], float(row["support"])]
         for label, row in m_after["per_class"].items()
@@ -217,16 +258,20 @@ def _report(
         model=str(options.out),
         base_model=str(options.base_model),
         data=str(options.data),
-        n_train=len(inputs.train),
-        n_heldout=len(held),
+        n_captures=inputs.n,
+        n_groups=len(set(inputs.groups)),
+        n_folds=fit.n_folds,
+        copies=inputs.copies,
         classes=meta["classes"],
         anchor=meta["anchor"],
-        l2=meta["l2"],
-        l2_scores={f"{k:g}": v for k, v in scores.items()},
-        heldout_before=accuracy(labels[held], before),
-        heldout_after=accuracy(labels[held], after),
+        l2=fit.head.l2,
+        l2_cv=fit.l2_cv,
+        l2_scores={f"{r.l2:g}": r.accuracy for r in fit.scores},
+        general_change=fit.head.change,
+        cv_before=accuracy(labels, before),
+        cv_after=fit.estimate.accuracy,
+        cv_per_class=per_class,
         skipped=len(inputs.arrays.skipped),
-        heldout_per_class=per_class,
     )
 
 
@@ -242,24 +287,25 @@ def personalize(options: PersonalizeOptions) -> PersonalizeReport:
     started = time.perf_counter()
     inputs = _read_inputs(options)
     anchor = _anchor(options, inputs)
-    fit, scores = _fit(options, inputs, anchor)
-    logits_range = _logits_range(inputs, fit)
+    fit = _fit(options, inputs, anchor)
+    logits_range = _logits_range(inputs, fit.head)
     meta: dict[str, Any] = {
         "base_model": options.base_model.name,
         "data": str(options.data),
         "classes": [LABELS[i] for i in sorted(set(inputs.arrays.labels.tolist()))],
-        "n_train": len(inputs.train),
+        "n_captures": inputs.n,
         "anchor": anchor.description,
-        "l2": fit.l2,
+        "l2": fit.head.l2,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
     def build() -> bytes:
         entries: dict[str, str | bytes] = {**anchor.metadata, PERSONALIZATION_KEY: json.dumps(meta)}
-        return replace_dense_head(inputs.base_bytes, fit.weight, fit.bias, logits_range, entries)
+        return replace_dense_head(inputs.base_bytes, fit.head.weight, fit.head.bias, logits_range, entries)
 
-    after, check_result = _measure(options, inputs, build())
-    report = _report(options, inputs, meta, scores, after)
+    fitted, check_result = _measure(options, inputs, build())
+    report = _report(options, inputs, meta, fit)
+    report.fitted_after = fitted
     if check_result is not None:
         report.check, report.n_check, report.check_before, report.check_after = check_result
     # The file written is the model measured above, with the measurements added to its metadata.
@@ -272,15 +318,15 @@ def personalize(options: PersonalizeOptions) -> PersonalizeReport:
         ) from None
     report.seconds = time.perf_counter() - started
     log.info(
-        "personalised %s -> %s: held-out %.1f%% -> %.1f%% (l2 %g)",
+        "personalised %s -> %s: captures %.1f%% -> %.1f%% cross-validated (l2 %g)",
         options.base_model.name,
         options.out,
-        report.heldout_before * 100,
-        report.heldout_after * 100,
-        fit.l2,
+        report.cv_before * 100,
+        report.cv_after * 100,
+        fit.head.l2,
     )
     return report
 
 
 #: Report fields added to the model's metadata once measured.
-_MEASURED = ("heldout_before", "heldout_after", "n_heldout", "check", "check_before", "check_after")
+_MEASURED = ("cv_before", "cv_after", "n_groups", "check", "check_before", "check_after")

@@ -1,7 +1,16 @@
-"""Which captures fit the layer and which check it: per person and emotion, in capture (file-name) order.
+"""Which captures belong together, and the cross-validation folds built from those groups.
 
-Neighbouring frames of a burst are nearly the same picture, so they always end up on the same
-side of a split.
+A *group* is what must never sit on both sides of a split, because its members are nearly the
+same picture: a burst of frames, or one photo. ``emojify capture`` names its files
+``<person>/<emotion>/<session stamp>-<n>.png`` with ``n`` counting the frames of that emotion, taken
+:data:`edge.personalize.capture.DEFAULT_INTERVAL` seconds apart; :data:`BURST_FRAMES` consecutive
+frames make a burst (a few seconds, one or two head poses). Any other file, and every CSV row,
+is a group of its own.
+
+Folds leave groups out: every group alone when there are at most :data:`MAX_FOLDS`, else the
+groups of each emotion are dealt round the folds in capture order, continuing from where the
+previous emotion stopped, so every fold holds out a little of several emotions and none holds
+out all of one.
 """
 
 from __future__ import annotations
@@ -10,86 +19,79 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from edge.personalize.fit import Fold
 
-#: Share of each person's emotion (newest files) held out to measure before/after.
-HOLDOUT = 0.3
-#: Cross-validation folds (time blocks) used to choose the strength.
-CV_FOLDS = 3
+#: Consecutive capture frames in one burst (2.5 s at the default 0.5 s interval).
+BURST_FRAMES = 5
+#: Most cross-validation folds (each costs one fit per candidate strength).
+MAX_FOLDS = 7
 
-_CSV_ROW = re.compile(r"(.+\.csv(?:\.gz)?):\d+", re.IGNORECASE)
+_CAPTURE_NAME = re.compile(r"(?P<stamp>\d{8}-\d{6})-(?P<n>\d+)\.[A-Za-z]+")
+_CSV_ROW = re.compile(r".+\.csv(?:\.gz)?:\d+", re.IGNORECASE)
 
 
-def _natural_key(text: str) -> list[Any]:
+def _natural_key(text: str) -> list[int | str]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def split_holdout(
-    origins: Sequence[str], labels: np.ndarray, fraction: float = HOLDOUT
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split captures per person and emotion: the newest ``fraction`` of each group is held out.
+def group_of(origin: str) -> str:
+    """The group a capture belongs to: ``<folder>/<stamp>#<burst>`` for capture frames, else the file itself."""
+    if _CSV_ROW.fullmatch(origin):
+        return origin
+    path = Path(origin)
+    match = _CAPTURE_NAME.fullmatch(path.name)
+    if match is None:
+        return origin
+    return f"{path.parent}/{match['stamp']}#{int(match['n']) // BURST_FRAMES}"
 
-    A group is one folder (``<person>/<emotion>``) or, for a CSV, one class. Within a group the
-    files are ordered by name (capture writes ``<timestamp>-<n>.png``, so this is time order), so
-    frames taken next to each other end up on the same side. A group of one image stays in training.
+
+def capture_groups(origins: Sequence[str]) -> list[str]:
+    """:func:`group_of` for every capture."""
+    return [group_of(origin) for origin in origins]
+
+
+def group_folds(groups: Sequence[str], labels: np.ndarray, max_folds: int = MAX_FOLDS) -> list[list[str]]:
+    """The groups each fold leaves out (see the module docstring); a group's emotion is its first capture's.
+
+    Returns:
+        One list of group names per fold; fewer than two groups give no folds.
+    """
+    order = sorted(dict.fromkeys(groups), key=_natural_key)
+    if len(order) < 2:
+        return []
+    if len(order) <= max_folds:
+        return [[g] for g in order]
+    emotion: dict[str, int] = {}
+    for group, label in zip(groups, labels, strict=True):
+        emotion.setdefault(group, int(label))
+    by_emotion: dict[int, list[str]] = defaultdict(list)
+    for group in order:
+        by_emotion[emotion[group]].append(group)
+    folds: list[list[str]] = [[] for _ in range(max_folds)]
+    dealt = 0
+    for label in sorted(by_emotion):
+        for group in by_emotion[label]:
+            folds[dealt % max_folds].append(group)
+            dealt += 1
+    return folds
+
+
+def fold_rows(row_groups: Sequence[str], scored: np.ndarray, folds: Sequence[Sequence[str]]) -> list[Fold]:
+    """``(train rows, validation rows)`` per fold: training leaves out every row of the fold's groups.
 
     Args:
-        origins: Where each sample came from (file paths, or ``file:line`` for CSV rows).
-        labels: Class index of each sample.
-        fraction: Share of each group to hold out (rounded, at least one when the group has two).
-
-    Returns:
-        ``(train indices, held-out indices)``, each sorted.
+        row_groups: The group of every row (augmented copies carry their capture's group).
+        scored: The rows that are validated (the original captures).
+        folds: The groups each fold leaves out (:func:`group_folds`).
     """
-    if not 0.0 < fraction < 1.0:
-        raise ValueError("the held-out fraction must lie between 0 and 1")
-    train: list[int] = []
-    held: list[int] = []
-    for members in _time_groups(origins, labels):
-        n = len(members)
-        k = min(max(round(fraction * n), 1), n - 1) if n >= 2 else 0
-        train.extend(members[: n - k])
-        held.extend(members[n - k :])
-    return np.asarray(sorted(train), np.int64), np.asarray(sorted(held), np.int64)
-
-
-def _time_groups(origins: Sequence[str], labels: np.ndarray) -> list[list[int]]:
-    """Indices per ``(folder, class)`` group, each in file-name (capture time) order."""
-    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for index, (origin, label) in enumerate(zip(origins, labels, strict=True)):
-        row = _CSV_ROW.fullmatch(origin)
-        folder = row.group(1) if row else str(Path(origin).parent)
-        groups[(folder, int(label))].append(index)
-    for members in groups.values():
-        members.sort(key=lambda i: _natural_key(Path(origins[i]).name))
-    return list(groups.values())
-
-
-def time_folds(origins: Sequence[str], labels: np.ndarray, k: int = 3) -> list[Fold]:
-    """``k`` cross-validation folds of contiguous time blocks within each person and emotion.
-
-    Fold ``i`` validates on the ``i``-th block of every group (groups smaller than ``k`` always
-    train), so neighbouring frames stay on the same side, as in :func:`split_holdout`.
-
-    Returns:
-        ``(train indices, validation indices)`` per fold; folds without validation faces are left out.
-    """
-    groups = _time_groups(origins, labels)
-    folds: list[Fold] = []
-    for fold in range(k):
-        train: list[int] = []
-        val: list[int] = []
-        for members in groups:
-            if len(members) < k:
-                train.extend(members)
-                continue
-            blocks = np.array_split(np.asarray(members), k)
-            val.extend(int(i) for i in blocks[fold])
-            train.extend(int(i) for j, block in enumerate(blocks) if j != fold for i in block)
-        if val:
-            folds.append((np.asarray(sorted(train), np.int64), np.asarray(sorted(val), np.int64)))
-    return folds
+    names = np.asarray(row_groups, dtype=object)
+    scored_mask = np.zeros(len(names), bool)
+    scored_mask[scored] = True
+    result = []
+    for held in folds:
+        out = np.isin(names, list(held))
+        result.append((np.flatnonzero(~out), np.flatnonzero(out & scored_mask)))
+    return result

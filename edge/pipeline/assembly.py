@@ -42,12 +42,13 @@ def personal_model(config: Config, state_dir: Path | None = None) -> Path | None
     explicit ``model.path`` or ``--model`` always wins.
 
     Args:
-        config: The configuration.
-        state_dir: Where the active-model setting lives (default :func:`edge.paths.default_state_dir`).
+        config: The configuration; ``[state] dir`` (or ``--state-dir``) says where the active-model
+            setting lives (default :func:`edge.paths.default_state_dir`).
+        state_dir: Overrides the config's state folder.
     """
     if config.model.path != ModelConfig().path:
         return None
-    return active_model_path(state_dir or paths.default_state_dir())
+    return active_model_path(state_dir or paths.state_dir(config.state.dir))
 
 
 def build_classifier(config: Config, state_dir: Path | None = None) -> ExpressionClassifier:

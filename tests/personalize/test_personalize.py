@@ -38,9 +38,9 @@ from edge.personalize.capture import (
     ConsoleCaptureUI,
     run_capture,
 )
-from edge.personalize.fit import choose_l2, fit_head, softmax
+from edge.personalize.fit import HeadProblem, best_strength, cross_validate, fit_head, softmax
 from edge.personalize.runner import PersonalizeOptions, personalize
-from edge.personalize.splits import split_holdout, time_folds
+from edge.personalize.splits import capture_groups, fold_rows, group_folds
 from edge.personalize.store import CaptureStore
 from edge.system import files
 from tests.conftest import astronaut_video, synthetic_face, write_fer_csv
@@ -271,30 +271,26 @@ def test_fit_head_moves_from_the_base_only_as_far_as_the_data_needs():
     assert same > 0.9
 
 
-def test_split_holds_out_the_newest_captures_of_each_person_and_emotion():
-    origins = [f"/d/ann/happy/20250101-1200{i:02d}-000.png" for i in (5, 1, 3, 2, 4, 9, 7, 8, 6, 10)]
-    origins += ["/d/bob/happy/1-000.png", "/d/bob/sad/1-000.png", "/d/bob/sad/1-001.png"]
-    origins += [f"fer.csv.gz:{n}" for n in (2, 10, 9)]
-    labels = np.array([3] * 11 + [4, 4] + [0, 0, 0])
-    train, held = split_holdout(origins, labels, 0.3)
-    held_names = sorted(origins[i] for i in held)
-    assert held_names == [
-        "/d/ann/happy/20250101-120008-000.png",
-        "/d/ann/happy/20250101-120009-000.png",
-        "/d/ann/happy/20250101-120010-000.png",
-        "/d/bob/sad/1-001.png",
-        "fer.csv.gz:10",
-    ]
-    assert "/d/bob/happy/1-000.png" in [origins[i] for i in train]  # a single image stays in training
-    assert len(train) + len(held) == len(origins)
-    folds = time_folds(origins, labels, k=3)
-    assert len(folds) == 3
-    ann = sorted((i for i in range(10)), key=lambda i: origins[i])
-    assert [sorted(origins[i] for i in val if i < 10) for _, val in folds] == [
-        sorted(origins[i] for i in block) for block in (ann[:4], ann[4:7], ann[7:])
-    ]
-    for train_idx, val_idx in folds:
-        assert not set(train_idx) & set(val_idx) and len(train_idx) + len(val_idx) == len(origins)
+def test_capture_bursts_and_single_photos_make_the_groups_and_folds_never_hold_out_a_whole_emotion():
+    origins = [f"/d/ann/happy/20250101-120000-{n:03d}.png" for n in range(12)]
+    origins += [f"/d/ann/sad/20250101-120000-{n:03d}.png" for n in range(7)]
+    origins += ["/d/ann/sad/IMG_1.jpg", "/d/ann/sad/IMG_2.jpg", "fer.csv.gz:10", "fer.csv.gz:11"]
+    groups = capture_groups(origins)
+    assert groups[0] == groups[4] != groups[5] == groups[9] != groups[10]  # bursts of 5 frames
+    assert groups[12] != groups[0]  # the same stamp in another emotion's folder is another burst
+    assert len(set(groups[19:])) == 4  # photos and CSV rows stand alone
+    labels = np.array([3] * 12 + [4] * 9 + [0, 0])
+    folds = group_folds(groups, labels)
+    assert len(folds) == 7 and sorted(g for f in folds for g in f) == sorted(set(groups))
+    for held in folds:
+        for label in (3, 4):  # every emotion keeps captures on the training side
+            assert any(g not in held for g, y in zip(groups, labels, strict=True) if y == label)
+    assert [[g] for g in ["a", "b"]] == group_folds(["a", "b", "b"], np.array([1, 1, 2]))
+    # Augmented copies carry their capture's group: never trained on while it is scored.
+    rows = [*groups, *groups]
+    for train, val in fold_rows(rows, np.arange(len(groups)), folds):
+        held_groups = {rows[i] for i in val}
+        assert not held_groups & {rows[i] for i in train} and val.max() < len(groups)
 
 
 # -- personalise end to end ----------------------------------------------------------------
@@ -322,20 +318,22 @@ def test_personalize_improves_a_generated_user_and_the_model_works_everywhere(tm
         ]
     )
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["heldout_after"] >= report["heldout_before"] + 0.15  # the target
-    assert report["n_heldout"] == 7 * 4 and report["anchor"].startswith("function-space")
+    assert report["cv_after"] >= report["cv_before"] + 0.15  # cross-validated over the bursts
+    assert report["n_captures"] == 7 * 12 and report["n_groups"] == 7 * 3 and report["n_folds"] == 7
+    assert report["anchor"].startswith("function-space") and report["copies"] >= 1
+    assert report["fitted_after"] >= report["cv_after"] - 0.05  # the int8 model refitted on all of them
     # Written next to the shipped model in the state folder, activated atomically.
     out = Path(report["model"])
     assert out.parent == state / "models" and out.name.startswith("emotion_personal_")
     assert rc == 0 and registry.active_model_path(state) == out.resolve()
-    assert "held-out captures" in capsys.readouterr().out
+    assert "cross-validated over 7 folds" in capsys.readouterr().out
     # Same signature as the shipped model, metadata carried over and added.
     classifier = ExpressionClassifier(out, delegate="cpu")
     assert classifier.has_features
     probs, features = classifier.run(synthetic_face(2))
     assert abs(float(probs.sum()) - 1) < 0.02 and features is not None and features.shape == (256,)
     meta = read_metadata(out.read_bytes())
-    assert json.loads(meta[PERSONALIZATION_KEY])["heldout_after"] == report["heldout_after"]
+    assert json.loads(meta[PERSONALIZATION_KEY])["cv_after"] == report["cv_after"]
     assert read_feature_moments(out.read_bytes()) is not None and "labels" in meta
     # scripts/evaluate.py accepts it.
     from scripts import evaluate
@@ -355,7 +353,7 @@ def test_personalize_improves_a_generated_user_and_the_model_works_everywhere(tm
         )
         == 0
     )
-    assert json.loads((tmp_path / "eval.json").read_text())["accuracy"] > report["heldout_before"] + 0.15
+    assert json.loads((tmp_path / "eval.json").read_text())["accuracy"] > report["cv_before"] + 0.15
     # model list / rollback
     assert cli(["model", "list", "--state-dir", str(state)]) == 0
     listing = capsys.readouterr().out.splitlines()
@@ -371,7 +369,7 @@ def test_personalize_without_general_statistics_warns_and_still_fits(tmp_path, m
         report = personalize(PersonalizeOptions(model_path, data, tmp_path / "p.tflite"))
     if read_feature_moments(model_path.read_bytes()) is None:
         assert report.anchor.startswith("weight-space") and "no general-face feature statistics" in caplog.text
-    assert report.heldout_after > report.heldout_before
+    assert report.cv_after > report.cv_before
     assert (tmp_path / "p.tflite").is_file() and not list(tmp_path.glob(".*tmp"))
 
 
@@ -381,7 +379,7 @@ def test_personalize_reports_unusable_input(tmp_path, model_path):
     lonely = tmp_path / "one"
     (lonely / "happy").mkdir(parents=True)
     cv2.imwrite(str(lonely / "happy" / "a.png"), synthetic_face(3))
-    with pytest.raises(EmojifyError, match="at least 2 faces"):
+    with pytest.raises(EmojifyError, match="at least 2 photos per emotion"):
         personalize(PersonalizeOptions(model_path, lonely, tmp_path / "p.tflite"))
     assert not (tmp_path / "p.tflite").exists()
 
@@ -472,16 +470,20 @@ def _two_blob_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[tuple
     return features, labels, folds
 
 
-def test_choose_l2_keeps_the_strongest_anchor_when_the_base_head_is_already_right():
+def test_cross_validation_keeps_the_strongest_anchor_when_the_base_head_is_already_right():
     features, labels, folds = _two_blob_problem()
     weight = np.array([[1.0, -1.0], [-1.0, 1.0]])  # already separates the blobs
-    l2, scores = choose_l2(features, labels, folds, weight, np.zeros(2), grid=(0.01, 1.0, 100.0))
-    assert scores[100.0] == 1.0 and l2 == 100.0
+    problem = HeadProblem(features, labels, weight, np.zeros(2))
+    scores = cross_validate(problem, folds, np.arange(60), (100.0, 1.0, 0.01))
+    assert scores[0].accuracy == 1.0 and best_strength(scores).l2 == 100.0
 
 
-def test_choose_l2_loosens_the_anchor_when_the_base_head_is_wrong():
+def test_cross_validation_loosens_the_anchor_when_the_base_head_is_wrong():
     features, labels, folds = _two_blob_problem()
     weight = np.array([[-1.0, 1.0], [1.0, -1.0]])  # swaps the two classes
-    l2, scores = choose_l2(features, labels, folds, weight, np.zeros(2), grid=(0.01, 1.0, 100.0))
-    assert scores[100.0] < 0.5 <= scores[0.01]
-    assert l2 < 100.0 and scores[l2] >= max(scores.values()) - 0.05 - 1e-12
+    problem = HeadProblem(features, labels, weight, np.zeros(2))
+    scores = {r.l2: r for r in cross_validate(problem, folds, np.arange(60), (100.0, 1.0, 0.01))}
+    assert scores[100.0].accuracy < 0.5 <= scores[0.01].accuracy
+    assert best_strength(list(scores.values())).l2 < 100.0
+    with pytest.raises(ValueError, match="exactly once"):
+        cross_validate(problem, folds[:2], np.arange(60), (1.0,))
