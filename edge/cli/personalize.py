@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from edge.personalize.registry import (
 from edge.personalize.report import PersonalizeReport
 from edge.personalize.runner import REFERENCE_LIMIT, PersonalizeOptions, personalize
 from edge.personalize.store import CaptureStore, check_person
+from edge.system.service_control import reload_units, running_units
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,10 @@ def cmd_personalize(args: argparse.Namespace) -> int:
     if args.out is None or activate:
         again = switch_needed(args, state_dir)
         if again:
-            return run_as_owner(again)
+            rc = run_as_owner(again)
+            if rc == 0 and activate:
+                _reload_service(args)
+            return rc
     if args.data:
         data = Path(args.data).expanduser()
     else:
@@ -103,12 +108,27 @@ def _activate(args: argparse.Namespace, state_dir: Path, report: PersonalizeRepo
     print(f"Active model: {out}")
     if advice:
         print(f"To do better: {advice}.")
-    print(f"Undo: {hint(args, 'model', 'rollback')}. {_restart_note()}")
+    print(f"Undo: {hint(args, 'model', 'rollback')}")
+    _reload_service(args)
     return 0
 
 
-def _restart_note() -> str:
-    return "A running kiosk uses it after: sudo systemctl restart emojify-kiosk"
+def _reload_service(args: argparse.Namespace) -> None:
+    """A running kiosk or logger rebuilds its pipeline (``systemctl reload``) and so picks up the active model.
+
+    A command running as the state folder's owner leaves this to the login user's command that started it.
+    """
+    if args.as_owner:
+        return
+    units = running_units()
+    if not units:
+        print("The kiosk uses it from its next start.")
+        return
+    failed = reload_units(units)
+    for line in failed:
+        print(line, file=sys.stderr)
+    if not failed:
+        print(f"Reloaded {', '.join(units)}: it uses the active model now.")
 
 
 # -- model --------------------------------------------------------------------------------------
@@ -132,7 +152,10 @@ def cmd_model(args: argparse.Namespace) -> int:
     _, state_dir = config_and_state(args)
     again = switch_needed(args, state_dir)
     if again:
-        return run_as_owner(again)
+        rc = run_as_owner(again)
+        if rc == 0 and args.action != "list":
+            _reload_service(args)
+        return rc
     shipped = DEFAULT_MODEL
     if args.action == "list":
         for entry in list_models(state_dir, shipped):
@@ -157,7 +180,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         state = use_model(state_dir, target)
     else:
         state = rollback(state_dir)
-    print(f"Active model: {state.active or f'{shipped} (shipped)'}. {_restart_note()}")
+    print(f"Active model: {state.active or f'{shipped} (shipped)'}")
+    _reload_service(args)
     return 0
 
 

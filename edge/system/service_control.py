@@ -78,18 +78,31 @@ def start_units(units: Sequence[str], timeout: float = 60.0) -> list[str]:
     Returns:
         One line per unit that did not start, with the command to start it by hand.
     """
+    return _each("start", units, timeout)
+
+
+def reload_units(units: Sequence[str], timeout: float = 60.0) -> list[str]:
+    """``systemctl reload`` each unit (the app rebuilds its pipeline: a new active model is picked up); never raises.
+
+    Returns:
+        One line per unit that did not reload, with the command to do it by hand.
+    """
+    return _each("reload", units, timeout)
+
+
+def _each(action: str, units: Sequence[str], timeout: float) -> list[str]:
     exe = shutil.which("systemctl") or "systemctl"
     failed = []
     for unit in units:
         try:
             proc = subprocess.run(
-                _privileged([exe, "start", unit]), capture_output=True, text=True, timeout=timeout, check=False
+                _privileged([exe, action, unit]), capture_output=True, text=True, timeout=timeout, check=False
             )
             ok = proc.returncode == 0
         except (OSError, subprocess.SubprocessError):
             ok = False
         if ok:
-            log.info("started %s again", unit)
+            log.info("%s %s: done", action, unit)
         else:
-            failed.append(f"{unit} did not start again; start it with: sudo systemctl start {unit}")
+            failed.append(f"{unit}: {action} failed; run: sudo systemctl {action} {unit}")
     return failed

@@ -110,6 +110,9 @@ def test_capture_personalise_and_run_share_the_service_state(pi: Path):
     pers = _emojify(pi, "personalize", "--data", str(photos), "--state-dir", str(state))
     assert pers.returncode == 0, pers.stdout + pers.stderr
     assert f"Undo: emojify model rollback --state-dir {state}" in pers.stdout
+    # The login user's command (not the service user's) reloads the running kiosk onto the new model.
+    assert (pi / "systemctl.log").read_text().splitlines()[-1] == "0 reload emojify-kiosk.service"
+    assert "Reloaded emojify-kiosk.service: it uses the active model now." in pers.stdout
     active_file = state / "active_model.json"
     models = list((state / "models").glob("emotion_personal_*.tflite"))
     assert len(models) == 1 and models[0].stat().st_uid == SERVICE_UID and active_file.stat().st_uid == SERVICE_UID
