@@ -19,6 +19,7 @@ from edge.cli.numbers import finite_float, positive_int
 from edge.cli.state import add_state_options, config_and_state, hint, run_as_owner, switch_needed
 from edge.core.errors import ConfigError
 from edge.paths import DEFAULT_MODEL
+from edge.personalize.fit import GENERAL_BUDGET
 from edge.personalize.registry import (
     KEEP_MODELS,
     SHIPPED,
@@ -88,6 +89,7 @@ def _options(args: argparse.Namespace, data: Path, out: Path) -> PersonalizeOpti
         reference_usage=args.reference_usage,
         reference_limit=args.reference_limit,
         threads=args.threads,
+        budget=args.budget,
     )
 
 
@@ -234,6 +236,12 @@ def _register_personalize(subparsers: Any) -> None:
         type=finite_float,
         default=DEFAULT_MAX_DROP,
         help="do not activate when --check accuracy drops by more points than this",
+    )
+    pers.add_argument(
+        "--budget",
+        type=float,
+        default=GENERAL_BUDGET,
+        help="general-face safeguard: largest mean squared logit change on general faces (smaller: safer, moves less)",
     )
     pers.add_argument("--keep", type=int, default=KEEP_MODELS, help="unused personalised models kept in <state>/models")
     pers.add_argument("--json", help="write the report here")
