@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.cli import capture
-from edge.cli.numbers import finite_float, positive_int
+from edge.cli.numbers import finite_float, non_negative_int, positive_float, positive_int
 from edge.cli.state import add_state_options, config_and_state, hint, run_as_owner, switch_needed
 from edge.core.errors import ConfigError
 from edge.paths import DEFAULT_MODEL
@@ -239,11 +239,13 @@ def _register_personalize(subparsers: Any) -> None:
     )
     pers.add_argument(
         "--budget",
-        type=float,
+        type=positive_float,
         default=GENERAL_BUDGET,
         help="general-face safeguard: largest mean squared logit change on general faces (smaller: safer, moves less)",
     )
-    pers.add_argument("--keep", type=int, default=KEEP_MODELS, help="unused personalised models kept in <state>/models")
+    pers.add_argument(
+        "--keep", type=non_negative_int, default=KEEP_MODELS, help="unused personalised models kept in <state>/models"
+    )
     pers.add_argument("--json", help="write the report here")
     pers.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     pers.set_defaults(func=cmd_personalize)
