@@ -140,9 +140,9 @@ def _describe(info: dict[str, Any]) -> str:
     parts = []
     if "created" in info:
         parts.append(str(info["created"]))
-    before, after = info.get("heldout_before"), info.get("heldout_after")
+    before, after = info.get("cv_before"), info.get("cv_after")
     if isinstance(before, int | float) and isinstance(after, int | float):
-        parts.append(f"own faces {before * 100:.0f}% -> {after * 100:.0f}%")
+        parts.append(f"own faces {before * 100:.0f}% -> {after * 100:.0f}% (cross-validated)")
     cb, ca = info.get("check_before"), info.get("check_after")
     if isinstance(cb, int | float) and isinstance(ca, int | float):
         parts.append(f"general {cb * 100:.1f}% -> {ca * 100:.1f}%")

@@ -358,6 +358,7 @@ def test_personalize_improves_a_generated_user_and_the_model_works_everywhere(tm
     assert cli(["model", "list", "--state-dir", str(state)]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert any(line.startswith("*") and str(out.resolve()) in line and "active" in line for line in listing)
+    assert any("(cross-validated)" in line for line in listing)
     assert any("shipped" in line and line.startswith(" ") for line in listing)
     assert cli(["model", "rollback", "--state-dir", str(state)]) == 0
     assert registry.active_model_path(state) is None
@@ -487,3 +488,17 @@ def test_cross_validation_loosens_the_anchor_when_the_base_head_is_wrong():
     assert best_strength(list(scores.values())).l2 < 100.0
     with pytest.raises(ValueError, match="exactly once"):
         cross_validate(problem, folds[:2], np.arange(60), (1.0,))
+
+
+def test_capture_honours_camera_loop_from_the_config(tmp_path, capsys):
+    video = astronaut_video(tmp_path / "short.avi", frames=4)
+    args = ["capture", "--source", str(video), "--display", "none", "--yes", "--per-emotion", "6"]
+    args += ["--interval", "0", "--countdown", "0", "--emotions", "happy"]
+    assert cli([*args, "--state-dir", str(tmp_path / "once")]) == 0
+    assert "The source ended" in capsys.readouterr().out
+    assert len(CaptureStore(tmp_path / "once").files()) == 4
+    config = tmp_path / "loop.toml"
+    config.write_text("[camera]\nloop = true\n")
+    assert cli([*args, "--state-dir", str(tmp_path / "looped"), "--config", str(config)]) == 0
+    assert "The source ended" not in capsys.readouterr().out
+    assert len(CaptureStore(tmp_path / "looped").files()) == 6
