@@ -163,6 +163,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--budget", type=float, default=GENERAL_BUDGET, help="general-face safeguard (see edge/personalize/fit.py)"
     )
+    p.add_argument("--copies", type=int, help="varied copies per capture (default: the product's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("out/standin"))
     p.add_argument("--json", type=Path)
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             make_person(args.mode, pools, everyone, rng, args.fit_photos), root / f"user{u:02d}"
         )
         out = root / f"user{u:02d}.tflite"
-        report = personalize(PersonalizeOptions(args.model, fit_dir, out, budget=args.budget))
+        report = personalize(PersonalizeOptions(args.model, fit_dir, out, budget=args.budget, copies=args.copies))
         other = load_arrays(score_dir)
         row = {
             "before": score(args.model, other.pixels, other.labels),
