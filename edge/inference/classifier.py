@@ -58,7 +58,18 @@ class ExpressionClassifier:
         self.info = ModelInfo(
             path, used, np.dtype(self._input["dtype"]).name, f"{get_runtime().package} {get_runtime().version}"
         )
+        self._check_finite(path)
         log.info("model %s on %s (%s input)", path, used, self.info.input_dtype)
+
+    def _check_finite(self, path: Path) -> None:
+        """Refuse a model that gives NaN or infinity for an ordinary face-sized grey image."""
+        size = self.input_size
+        probs, _ = self.run(np.full((size, size), 128, np.uint8))
+        if not np.isfinite(probs).all():
+            raise ModelError(
+                f"{path} gives NaN or infinite probabilities for a plain grey face; the model is broken: "
+                "restore it from the repository (models/) or retrain"
+            )
 
     @property
     def input_size(self) -> int:

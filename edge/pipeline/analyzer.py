@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
 
@@ -10,6 +11,8 @@ import numpy as np
 from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
 from edge.core.types import FaceBox, FaceResult, Frame
 from edge.faces.base import FaceDetector
+
+log = logging.getLogger(__name__)
 
 
 class Classifier(Protocol):
@@ -48,6 +51,8 @@ class Analyzer:
         self.input_size = input_size
         self._boxes: list[FaceBox] = []
         self._since_detect = 0
+        #: Faces whose probabilities were not finite (left out: no decision from them).
+        self.non_finite = 0
 
     def _detect(self, gray: np.ndarray) -> list[FaceBox]:
         self._since_detect += 1
@@ -65,8 +70,16 @@ class Analyzer:
         crops = [face_to_model_pixels(frame.gray, box.as_tuple(), self.input_size) for box in boxes]
         t2 = time.perf_counter()
         results = [FaceResult(box, self.classifier.classify(crop)) for box, crop in zip(boxes, crops, strict=True)]
+        finite = [face for face in results if np.isfinite(face.scores).all()]
+        if len(finite) < len(results):
+            self._count_non_finite(len(results) - len(finite))
         t3 = time.perf_counter()
         timings["detect"] = (t1 - t0) * 1000
         timings["preprocess"] = (t2 - t1) * 1000
         timings["classify"] = (t3 - t2) * 1000
-        return results
+        return finite
+
+    def _count_non_finite(self, count: int) -> None:
+        if not self.non_finite:
+            log.warning("the model gave NaN or infinite probabilities for a face; such faces give no decision")
+        self.non_finite += count

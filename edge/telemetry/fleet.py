@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any
 
 from edge.config.schema import MqttConfig
 from edge.core.labels import LABELS
+from edge.core.text import one_line, shorten
 from edge.telemetry.mqtt_client import (
     TOPIC_ROOT,
     configure_client,
@@ -42,6 +45,38 @@ _ABBREV = {
 }
 
 
+#: Anything a broker client publishes is cut to these sizes before it is kept or shown.
+MAX_PAYLOAD = 64 * 1024
+MAX_TEXT = 40
+MAX_DEVICES = 1000
+MAX_COUNT = 10**12
+MAX_FPS = 1000.0
+#: How far ahead of this machine's clock a device's time stamp may be (clock skew) before it is not believed.
+MAX_CLOCK_AHEAD = 300.0
+
+
+def clean_text(value: object, limit: int = MAX_TEXT) -> str:
+    """A published string made safe for a terminal: no escape sequences, newlines or invisible marks, bounded."""
+    if not isinstance(value, str):
+        return ""
+    text = "".join(ch for ch in one_line(value) if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+    return shorten(text, limit)
+
+
+def _count(value: object) -> int | None:
+    """A count as published, or ``None`` when it is not a whole number from 0 to :data:`MAX_COUNT`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        return None
+    return value
+
+
+def _fps(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and 0.0 <= value <= MAX_FPS else None
+
+
 @dataclass
 class DeviceRow:
     """What the fleet view knows about one device."""
@@ -59,11 +94,11 @@ class DeviceRow:
 
 def _epoch(ts: Any) -> float | None:
     """Epoch seconds of an ISO-8601 time stamp, or None."""
-    if not isinstance(ts, str):
+    if not isinstance(ts, str) or len(ts) > 64:
         return None
     try:
         return datetime.fromisoformat(ts).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -95,9 +130,9 @@ class FleetView:
             received: Arrival time (epoch seconds; default now).
         """
         parts = topic.split("/")
-        if len(parts) != 3 or parts[2] not in ("status", "summary"):
+        if len(parts) != 3 or parts[2] not in ("status", "summary") or len(payload) > MAX_PAYLOAD:
             return
-        device, kind = parts[1], parts[2]
+        device, kind = clean_text(parts[1], 64), parts[2]
         received = time.time() if received is None else received
         with self._lock:
             if not payload:
@@ -105,29 +140,40 @@ class FleetView:
                 return
             try:
                 data = json.loads(payload)
-            except (ValueError, UnicodeDecodeError):
-                log.debug("not JSON on %s: %r", topic, payload[:80])
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                log.debug("not JSON on %s", clean_text(topic, 80))
                 return
-            if not isinstance(data, dict):
+            if not isinstance(data, dict) or not device:
+                return
+            if device not in self._devices and len(self._devices) >= MAX_DEVICES:
                 return
             row = self._devices.setdefault(device, DeviceRow(device))
-            seen = _epoch(data.get("ts")) or (None if retained else received)
-            if seen is not None:
-                row.last_seen = max(row.last_seen or 0.0, seen)
-            if kind == "status":
-                row.online = data.get("state") == "online"
-                for name in ("hostname", "version", "model"):
-                    if isinstance(data.get(name), str):
-                        setattr(row, name, data[name])
-            else:
-                fps = data.get("fps")
-                row.fps = float(fps) if isinstance(fps, int | float) else None
-                counts = data.get("counts")
-                row.counts = (
-                    {k: int(v) for k, v in counts.items() if isinstance(v, int)} if isinstance(counts, dict) else {}
-                )
-                dropped = data.get("dropped")
-                row.dropped = int(dropped) if isinstance(dropped, int) else 0
+            self._take(row, kind, data, retained, received)
+
+    @staticmethod
+    def _take(row: DeviceRow, kind: str, data: dict[str, Any], retained: bool, received: float) -> None:
+        """Copy what a message says into ``row``, keeping only values that make sense."""
+        stamp = _epoch(data.get("ts"))
+        if stamp is not None and stamp > received + MAX_CLOCK_AHEAD:
+            stamp = None  # a device clock far ahead (year 9999) would read "0s ago" for ever
+        seen = stamp if stamp is not None else (None if retained else received)
+        if seen is not None:
+            row.last_seen = max(row.last_seen or 0.0, min(seen, received))
+        if kind == "status":
+            row.online = data.get("state") == "online"
+            for name in ("hostname", "version", "model"):
+                if isinstance(data.get(name), str):
+                    setattr(row, name, clean_text(data[name]))
+            return
+        row.fps = _fps(data.get("fps"))
+        counts = data.get("counts")
+        row.counts = {}
+        if isinstance(counts, dict):
+            for label in LABELS:
+                value = _count(counts.get(label))
+                if value is not None:
+                    row.counts[label] = value
+        row.dropped = _count(data.get("dropped")) or 0
 
     def rows(self) -> list[DeviceRow]:
         """A copy of the rows, sorted by device id."""

@@ -144,7 +144,24 @@ def require_paho() -> Any:
         raise ConfigError(PAHO_MISSING) from None
     if not hasattr(mqtt, "CallbackAPIVersion"):
         raise ConfigError(f"{PAHO_MISSING} (found paho-mqtt 1.x; version 2 or newer is needed)")
+    _local_wakeup_pipe(mqtt)
     return mqtt
+
+
+def _unix_socketpair() -> tuple[socket.socket, socket.socket]:
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+def _local_wakeup_pipe(mqtt: Any) -> None:
+    """Make paho's wake-up pipe a Unix socket pair instead of a TCP one.
+
+    paho 2.x builds the pipe that wakes its network thread by listening on a random TCP port of
+    127.0.0.1 and connecting to itself (a trick for Windows). For that moment any local process
+    could connect, and the product promises no listening socket at all; a Unix socket pair does
+    the same job without one. Left alone when paho no longer has the helper.
+    """
+    if hasattr(mqtt, "_socketpair_compat") and hasattr(socket, "AF_UNIX"):
+        mqtt._socketpair_compat = _unix_socketpair
 
 
 def paho_client(client_id: str) -> Any:

@@ -145,3 +145,68 @@ def test_edgetpu_without_compiled_model_explains(tmp_path, model_path):
     shutil.copy(model_path, cpu)
     with pytest.raises(DelegateError, match="edgetpu_compiler"):
         ExpressionClassifier(cpu, delegate="edgetpu")
+
+
+class NanInterpreter:
+    """The real interpreter, but the probabilities turn NaN after ``good`` invocations."""
+
+    def __init__(self, real, good):
+        self.real, self.good, self.calls = real, good, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def invoke(self):
+        self.calls += 1
+        self.real.invoke()
+
+    def get_tensor(self, index):
+        value = self.real.get_tensor(index)
+        if self.calls > self.good and value.size == 7:
+            return np.full(value.shape, np.nan, np.float32)
+        return value
+
+    def get_output_details(self):
+        details = self.real.get_output_details()
+        return [{**d, "dtype": np.float32} if int(np.prod(d["shape"])) == 7 else d for d in details]
+
+
+class NanRuntime(FakeRuntime):
+    def __init__(self, real, good):
+        super().__init__(real, None)
+        self.good = good
+
+    def interpreter(self, **kwargs):
+        return NanInterpreter(super().interpreter(**kwargs), self.good)
+
+
+def test_model_that_outputs_nan_is_refused_at_load(monkeypatch, model_path):
+    real = runtime.get_runtime()
+    monkeypatch.setattr(runtime, "get_runtime", lambda: NanRuntime(real, good=0))
+    with pytest.raises(ModelError, match="NaN"):
+        ExpressionClassifier(model_path, delegate="cpu")
+
+
+def test_model_that_outputs_nan_later_gives_no_decision_and_valid_json(monkeypatch, model_path, tmp_path, caplog):
+    import json
+
+    from edge.core.smoothing import DecisionSmoother
+    from edge.pipeline.analyzer import Analyzer
+    from edge.pipeline.loop import Pipeline
+    from edge.sinks.jsonlog import JsonLogSink
+    from edge.sinks.line_writer import LineWriter
+    from tests.fakes import GoodSource, OneFace
+
+    real = runtime.get_runtime()
+    monkeypatch.setattr(runtime, "get_runtime", lambda: NanRuntime(real, good=5))
+    classifier = ExpressionClassifier(model_path, delegate="cpu")  # the load check passes: NaN comes later
+    log_file = tmp_path / "log.jsonl"
+    analyzer = Analyzer(OneFace(), classifier)
+    with caplog.at_level(logging.WARNING):
+        Pipeline(GoodSource(), analyzer, DecisionSmoother(), [JsonLogSink(LineWriter(log_file))]).run(max_frames=20)
+    text = log_file.read_text()
+    assert "NaN" not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    frames = [r for r in records if "frame" in r]
+    assert all(not r["faces"] for r in frames[5:]) and analyzer.non_finite == 16
+    assert sum("NaN" in r.getMessage() for r in caplog.records) == 1
