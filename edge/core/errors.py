@@ -25,7 +25,17 @@ class DelegateError(EmojifyError):
 
 
 class SourceError(EmojifyError):
-    """The camera or video source cannot be opened."""
+    """The camera or video source cannot be opened.
+
+    Args:
+        message: What is wrong and what to do.
+        fault: For a camera, why, as a key of ``edge.sources.base.CAMERA_FAULTS`` (``no_device``,
+            ``permission``, ``not_installed``...); ``None`` for files.
+    """
+
+    def __init__(self, message: str, fault: str | None = None) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 class DisplayError(EmojifyError):

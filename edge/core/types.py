@@ -94,6 +94,8 @@ class FrameReport:
         latency_ms: Milliseconds per stage that ran (``capture``, ``detect``, ``preprocess``,
             ``classify``, ``smooth``); the sinks' own time is measured by the loop afterwards.
         primary: Index into ``faces`` of the face that drives the decision, ``None`` without faces.
+        camera_fault: While the camera is lost, why: a key of ``edge.sources.base.CAMERA_FAULTS``
+            (``no_device``, ``unplugged``, ``stalled``...); ``None`` otherwise.
     """
 
     frame: Frame
@@ -101,6 +103,7 @@ class FrameReport:
     decision: Decision
     latency_ms: Mapping[str, float] = field(default_factory=dict)
     primary: int | None = None
+    camera_fault: str | None = None
 
 
 @dataclass(frozen=True)

@@ -94,17 +94,18 @@ def build_detector(config: Config) -> FaceDetector:
 
 def build_source(config: Config, display: str, preview: bool = False) -> Source:
     """The ``[camera]`` source; a live camera is wrapped to reconnect when someone watches or systemd supervises."""
+    under_systemd = "INVOCATION_ID" in os.environ or "NOTIFY_SOCKET" in os.environ
     source = make_source(
         config.camera.source,
         preview=preview or (display != "none" and config.display.preview),
         loop=config.camera.loop,
         width=config.camera.width,
         height=config.camera.height,
+        demo_fallback=not under_systemd,  # a service says "camera not found" rather than show the demo
     )
     if source.live:
         # Someone is watching a screen, or systemd keeps us up: show "camera lost" and retry.
-        supervised = display != "none" or "INVOCATION_ID" in os.environ or "NOTIFY_SOCKET" in os.environ
-        source = ReconnectingSource(source, wait_at_start=supervised)
+        source = ReconnectingSource(source, wait_at_start=display != "none" or under_systemd)
     return source
 
 

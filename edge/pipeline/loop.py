@@ -7,7 +7,11 @@ Everything the loop keeps about the run is bounded: it may run for months.
 
 Watchdog meaning: the loop pings systemd after a pass that made progress, that is a frame was
 processed, or a camera fault was handled and shown. A source whose ``read`` hangs stops the
-pings, and systemd restarts the service.
+pings, and systemd restarts the service. A camera that is away keeps the pings going (the screen
+says why and it retries: a restart would not plug it in), with one exception: when its driver
+has been stuck (``stalled``: no frame and the read does not return, or it cannot be reopened
+because the old read never returned) for more than :data:`HUNG_RESTART_AFTER` seconds, the pings
+stop, so systemd restarts the service (``WatchdogSec``) and with it the driver.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from edge.core.stats import RateMeter
 from edge.core.types import Decision, Frame, FrameReport, RunInfo
 from edge.pipeline.analyzer import Analyzer
 from edge.sinks.base import Sink
-from edge.sources.base import CameraLostError, Source
+from edge.sources.base import CAMERA_FAULTS, CameraLostError, Source
 
 log = logging.getLogger(__name__)
+
+#: Seconds a stuck camera driver is waited out before the loop stops pinging the watchdog.
+HUNG_RESTART_AFTER = 60.0
 
 
 def _among(part: object, parts: Collection[object]) -> bool:
@@ -104,6 +111,7 @@ class Pipeline:
         observers: Harnesses that watch every pass (see :class:`Observer`).
         parts: The assembly's names for its parts (``source``, ``kiosk``, ``mqtt``...), so that a
             reload can hand the unchanged ones over to the next pipeline.
+        hung_limit: Seconds of a stuck camera driver before the watchdog pings stop.
     """
 
     def __init__(
@@ -117,6 +125,7 @@ class Pipeline:
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[Observer] = (),
         parts: Mapping[str, object] | None = None,
+        hung_limit: float = HUNG_RESTART_AFTER,
     ) -> None:
         self.source = source
         self.analyzer = analyzer
@@ -132,6 +141,8 @@ class Pipeline:
         self._rate = RateMeter(60)
         self._open = False
         self.parts: dict[str, object] = dict(parts or {})
+        self.hung_limit = hung_limit
+        self._hung = False
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to end after the current pass (safe from signal handlers and threads)."""
@@ -149,8 +160,8 @@ class Pipeline:
         t0 = time.perf_counter()
         try:
             frame = self.source.read()
-        except CameraLostError:
-            return self._camera_lost()
+        except CameraLostError as exc:
+            return self._camera_lost(exc)
         if frame is None:
             return None
         timings["capture"] = (time.perf_counter() - t0) * 1000
@@ -164,12 +175,19 @@ class Pipeline:
         self._emit(report)
         return report
 
-    def _camera_lost(self) -> FrameReport:
+    def _camera_lost(self, exc: CameraLostError) -> FrameReport:
         shape = self._last_frame.gray.shape if self._last_frame is not None else (240, 320)
         index = self._last_frame.index if self._last_frame is not None else 0
         frame = Frame(np.zeros(shape, np.uint8), index, self.clock())
         decision = Decision("camera_lost", None, 0.0, np.zeros(NUM_CLASSES, np.float32))
-        report = FrameReport(frame, (), decision, {})
+        report = FrameReport(frame, (), decision, {}, camera_fault=exc.fault)
+        hung = exc.fault == "stalled" and exc.stalled_for > self.hung_limit
+        if hung and not self._hung:
+            log.error(
+                "the camera driver has been stuck for %.0f s; no more watchdog pings, so systemd restarts the service",
+                exc.stalled_for,
+            )
+        self._hung = hung
         self._emit(report)
         self._stop.wait(0.2)  # don't spin while the camera is away
         return report
@@ -296,8 +314,10 @@ class Pipeline:
             stats.camera_faults += 1
         else:
             stats.frames += 1
+            self._hung = False
             self._rate.tick(self.clock())
-        self.notifier.watchdog()
+        if not self._hung:
+            self.notifier.watchdog()
         self.notifier.status(self.status_line(report))  # the notifier sends at most one a second
 
     def fps(self) -> float:
@@ -308,4 +328,6 @@ class Pipeline:
         """Text for ``systemctl status``: source, detector, model and delegate, fps, state."""
         state = report.decision.state
         what = f"{state}: {report.decision.label}" if report.decision.label else state.replace("_", " ")
+        if report.camera_fault:
+            what += f": {CAMERA_FAULTS.get(report.camera_fault, report.camera_fault)}"
         return f"{self.info.describe()} | {self.fps():.1f} fps | {what}"

@@ -7,6 +7,8 @@ Expressions only, never images. Line format (per frame)::
                 "scores": {"angry": 0.01, ...}}],
      "decision": "happy", "state": "face", "latency_ms": {"capture": 1.2, ...}}
 
+While the camera is lost the line also has ``"camera_fault"``: ``"no_device"``, ``"unplugged"``...
+
 Summary (every ``summary_interval`` seconds)::
 
     {"type": "summary", "ts": ..., "interval_s": 60.0, "frames": 1800, "fps": 30.0,
@@ -40,7 +42,7 @@ def frame_record(report: FrameReport, ts: str) -> dict[str, Any]:
                 "scores": {label: round(float(v), 4) for label, v in zip(LABELS, face.scores, strict=True)},
             }
         )
-    return {
+    record = {
         "ts": ts,
         "frame": report.frame.index,
         "faces": faces,
@@ -48,6 +50,9 @@ def frame_record(report: FrameReport, ts: str) -> dict[str, Any]:
         "state": report.decision.state,
         "latency_ms": {k: round(v, 3) for k, v in report.latency_ms.items()},
     }
+    if report.camera_fault:
+        record["camera_fault"] = report.camera_fault  # why the camera is lost (edge.sources.base.CAMERA_FAULTS)
+    return record
 
 
 class JsonLogSink:

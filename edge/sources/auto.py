@@ -1,7 +1,12 @@
 """What ``auto`` means: the Pi camera, else the first V4L2 camera that gives a frame, else the demo.
 
 The choice and the reason every earlier candidate was skipped are logged at INFO. Probing opens
-and closes cameras, so it runs once, at start-up.
+and closes cameras, so it runs at start-up, and again only while :class:`AutoCamera` waits.
+
+Under systemd a missing camera is never replaced by the demo (a kiosk showing an astronaut
+instead of saying "camera not found" hides the fault): :class:`AutoCamera` shows the camera as
+lost, with the cause, and probes again at every reconnect attempt until one appears. Ask for
+the demo with ``camera.source = "demo"``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.core.errors import SourceError
-from edge.sources.base import CameraLostError
-from edge.sources.opencv_source import OpenCVCameraSource
+from edge.core.types import Frame
+from edge.sources.base import CameraLostError, Source
+from edge.sources.opencv_source import OpenCVCameraSource, open_fault
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +28,8 @@ log = logging.getLogger(__name__)
 _NOT_CAMERAS = ("bcm2835-codec", "bcm2835-isp", "rpi-hevc", "pispbe", "rp1-cfe", "unicam", "hevc")
 #: Seconds ``auto`` waits for the first frame of a V4L2 camera.
 PROBE_TIMEOUT = 2.0
+#: V4L2 nodes of the Pi's own camera interface: there is a ribbon camera for picamera2 to use.
+_CSI_NODES = ("unicam", "rp1-cfe")
 
 
 def _device_number(path: str) -> int:
@@ -29,15 +37,18 @@ def _device_number(path: str) -> int:
     return int(match.group(1)) if match else 1 << 30
 
 
+def _node_name(node: Path) -> str:
+    try:
+        return (Path("/sys/class/video4linux") / node.name / "name").read_text().strip().lower()
+    except OSError:
+        return ""
+
+
 def list_video_devices() -> list[str]:
     """``/dev/video*`` nodes that may be cameras, in number order (Pi codec/ISP nodes left out)."""
     devices = []
     for node in sorted(Path("/dev").glob("video*"), key=lambda p: _device_number(str(p))):
-        name_file = Path("/sys/class/video4linux") / node.name / "name"
-        try:
-            name = name_file.read_text().strip().lower()
-        except OSError:
-            name = ""
+        name = _node_name(node)
         if any(tag in name for tag in _NOT_CAMERAS):
             log.debug("auto: %s is %r, not a camera", node, name)
             continue
@@ -98,6 +109,7 @@ def describe_auto_choice(
     probe_picamera: Callable[[], str | None] | None = None,
     devices: Callable[[], list[str]] | None = None,
     probe_device: Callable[[str], str | None] | None = None,
+    quiet: bool = False,
 ) -> AutoChoice:
     """Work out what ``auto`` would use, logging the choice and each skipped candidate at INFO.
 
@@ -107,7 +119,9 @@ def describe_auto_choice(
         probe_picamera: Returns why the Pi camera is unusable, or ``None`` (default :func:`probe_picamera2`).
         devices: Lists candidate V4L2 device paths (default :func:`list_video_devices`).
         probe_device: Returns why a V4L2 device is unusable, or ``None`` (default :func:`probe_v4l2`).
+        quiet: Log at DEBUG (a probe repeated while waiting for a camera).
     """
+    say = log.debug if quiet else log.info
     probe_picamera = probe_picamera or probe_picamera2
     devices = devices or list_video_devices
     probe_device = probe_device or probe_v4l2
@@ -115,7 +129,7 @@ def describe_auto_choice(
 
     def skip(candidate: str, reason: str) -> None:
         skipped.append((candidate, reason))
-        log.info("auto source: skipping %s: %s", candidate, reason)
+        say("auto source: skipping %s: %s", candidate, reason)
 
     reason = probe_picamera()
     if reason is None:
@@ -132,5 +146,71 @@ def describe_auto_choice(
                 choice = AutoChoice(device, skipped)
                 break
             skip(device, reason)
-    log.info("auto source: using %s", choice.spec if choice.spec != "demo" else "the built-in demo (no camera found)")
+    say("auto source: using %s", choice.spec if choice.spec != "demo" else "the built-in demo (no camera found)")
     return choice
+
+
+def no_camera_fault(choice: AutoChoice) -> str:
+    """Why ``auto`` found no camera, as a camera-fault key: ``permission``, ``not_installed`` or ``no_device``."""
+    if any(open_fault(device) == "permission" for device in list_video_devices()):
+        return "permission"
+    picamera = dict(choice.skipped).get("picamera2", "")
+    csi = any(tag in _node_name(node) for node in Path("/dev").glob("video*") for tag in _CSI_NODES)
+    return "not_installed" if "not installed" in picamera and csi else "no_device"
+
+
+class AutoCamera:
+    """``auto`` when no camera was there at start and the demo must not stand in (under systemd).
+
+    Every :meth:`open` probes again (quietly) and opens the camera found; while there is none it
+    raises :class:`~edge.core.errors.SourceError` with the cause, so the reconnecting wrapper shows
+    "camera lost" and keeps trying.
+
+    Args:
+        build: Makes the source for a spec (``picamera2`` or ``/dev/videoN``).
+        first: The choice made at start-up (used by the first :meth:`open` instead of probing again).
+    """
+
+    live = True
+
+    def __init__(self, build: Callable[[str], Source], first: AutoChoice | None = None) -> None:
+        self._build = build
+        self._first = first
+        self._inner: Source | None = None
+        self.name = "auto camera"
+
+    def open(self) -> None:
+        """Probe and open the camera found.
+
+        Raises:
+            SourceError: No camera (``fault`` says why).
+        """
+        self.close()
+        choice, self._first = self._first or describe_auto_choice(quiet=True), None
+        if choice.spec == "demo":
+            reasons = "; ".join(f"{candidate}: {reason}" for candidate, reason in choice.skipped)
+            raise SourceError(
+                f"no camera found ({reasons}); plug one in and it is used without a restart, "
+                'or set camera.source = "demo" to show the demo instead',
+                fault=no_camera_fault(choice),
+            )
+        inner = self._build(choice.spec)
+        inner.open()
+        self._inner = inner
+        log.info("auto source: camera %s found", inner.name)
+
+    def read(self) -> Frame | None:
+        """The camera's next frame.
+
+        Raises:
+            CameraLostError: No camera open, or the camera failed.
+        """
+        if self._inner is None:
+            raise CameraLostError("no camera open", fault="no_device")
+        return self._inner.read()
+
+    def close(self) -> None:
+        """Close the camera; safe to call twice."""
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            inner.close()

@@ -11,9 +11,38 @@ from typing import Protocol
 
 from edge.core.types import Frame
 
+#: Why a camera is lost, by key: the loop's ``camera_lost`` reports carry one of these keys
+#: (:attr:`edge.core.types.FrameReport.camera_fault`); the screen shows a title and a fix for each.
+CAMERA_FAULTS: dict[str, str] = {
+    "not_installed": "the camera software is not installed",
+    "no_device": "no camera is connected",
+    "permission": "this user may not open the camera",
+    "unplugged": "the camera stopped answering (unplugged?)",
+    "stalled": "the camera driver is stuck",
+    "bad_frames": "the camera sends broken pictures",
+}
+
 
 class CameraLostError(Exception):
-    """The camera stopped delivering frames mid-run (unplugged, driver error, stall)."""
+    """The camera stopped delivering frames mid-run (unplugged, driver error, stall).
+
+    Args:
+        message: What happened, for the log.
+        fault: Why, as a key of :data:`CAMERA_FAULTS`.
+        stalled_for: Seconds the driver has been stuck without a break (set by
+            :class:`~edge.sources.reconnect.ReconnectingSource`; the loop stops the watchdog after a limit).
+    """
+
+    def __init__(self, message: str, fault: str = "unplugged", stalled_for: float = 0.0) -> None:
+        super().__init__(message)
+        self.fault = fault if fault in CAMERA_FAULTS else "unplugged"
+        self.stalled_for = stalled_for
+
+
+def fault_of(exc: BaseException, default: str = "no_device") -> str:
+    """The :data:`CAMERA_FAULTS` key an error carries (``fault``), else ``default``."""
+    fault = getattr(exc, "fault", None)
+    return fault if fault in CAMERA_FAULTS else default
 
 
 class Source(Protocol):

@@ -8,6 +8,7 @@ out the newest frame it has not handed out yet, waiting for one when needed.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -21,12 +22,45 @@ from edge.core.errors import SourceError
 from edge.core.image import to_gray, to_rgb
 from edge.core.types import Frame
 from edge.sources.base import CameraLostError, SourceOptions
+from edge.system.files import inspect_path
 
 log = logging.getLogger(__name__)
 
 REQUEST_SIZE = (640, 480)
 #: Consecutive failed reads in the grabber thread before the camera counts as lost.
 MAX_FAILED_READS = 10
+#: Seconds :meth:`OpenCVCameraSource.close` waits for the grabber thread (a hung driver keeps it).
+CLOSE_WAIT = 0.5
+
+#: Grabber threads stuck in a driver read, by device: at most one each; the device is not opened
+#: again while its thread is stuck (a hung driver must not cost a thread per reconnect).
+_stuck: dict[str, threading.Thread] = {}
+_stuck_lock = threading.Lock()
+
+
+def stuck_reader(device: int | str) -> threading.Thread | None:
+    """The grabber thread of ``device`` that is still stuck in a driver read, if any."""
+    with _stuck_lock:
+        thread = _stuck.get(str(device))
+        if thread is not None and not thread.is_alive():
+            del _stuck[str(device)]
+            thread = None
+        return thread
+
+
+def _device_path(device: int | str) -> str:
+    return f"/dev/video{device}" if isinstance(device, int) else device
+
+
+def open_fault(device: int | str) -> str:
+    """Why ``device`` did not open, as a camera-fault key: ``no_device`` or ``permission``."""
+    path = _device_path(device)
+    info = inspect_path(path)
+    if info.kind == "missing":
+        return "no_device"
+    if info.kind == "unreachable" or not os.access(path, os.R_OK | os.W_OK):
+        return "permission"
+    return "no_device"
 
 
 def _default_capture(device: int | str) -> Any:
@@ -87,14 +121,21 @@ class OpenCVCameraSource:
             SourceError: The device cannot be opened.
         """
         self.close()
+        if stuck_reader(self.device) is not None:
+            raise CameraLostError(
+                f"{self.name}: the driver is still stuck in a read; the camera is opened again when it returns",
+                fault="stalled",
+            )
+        if not log.isEnabledFor(logging.DEBUG):  # OpenCV's own "[ WARN:0@...]" lines on every retry
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         try:
             capture = self._factory(self.device)
         except Exception as exc:
-            raise SourceError(self._open_hint(str(exc))) from exc
+            raise SourceError(self._open_hint(str(exc)), fault=open_fault(self.device)) from exc
         if capture is None or not capture.isOpened():
             if capture is not None:
                 capture.release()
-            raise SourceError(self._open_hint("it did not open"))
+            raise SourceError(self._open_hint("it did not open"), fault=open_fault(self.device))
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, REQUEST_SIZE[0])
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, REQUEST_SIZE[1])
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
@@ -164,19 +205,34 @@ class OpenCVCameraSource:
         with self._cond:
             while self._seq == self._taken:
                 if self._error is not None:
-                    raise CameraLostError(self._error)
+                    raise CameraLostError(self._error, fault="unplugged")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CameraLostError(f"{self.name} gave no frame for {timeout:g} s")
+                    raise CameraLostError(f"{self.name} gave no frame for {timeout:g} s", fault="stalled")
                 self._cond.wait(remaining)
             image, stamp = self._latest, self._latest_time
             self._taken = self._seq
-        assert image is not None
-        frame = Frame(
-            gray=to_gray(image), index=self._index, timestamp=stamp, preview=to_rgb(image) if self.preview else None
-        )
+        gray, rgb = self._convert(image)
+        frame = Frame(gray=gray, index=self._index, timestamp=stamp, preview=rgb)
         self._index += 1
         return frame
+
+    def _convert(self, image: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Grey (and RGB) 8-bit images from what the driver handed over.
+
+        Raises:
+            CameraLostError: The driver said ok but the picture is empty, of an odd shape or type.
+        """
+        try:
+            if not isinstance(image, np.ndarray) or image.size == 0 or image.dtype.kind not in "ui":
+                raise ValueError("not an image")
+            return to_gray(image), (to_rgb(image) if self.preview else None)
+        except (ValueError, TypeError, cv2.error) as exc:
+            shape = getattr(image, "shape", None)
+            kind = getattr(image, "dtype", type(image).__name__)
+            raise CameraLostError(
+                f"{self.name} sent a broken frame ({shape}, {kind}): {exc}", fault="bad_frames"
+            ) from None
 
     def close(self) -> None:
         """Stop the grabber thread, which releases the device; safe to call twice."""
@@ -184,9 +240,11 @@ class OpenCVCameraSource:
         if thread is None:
             return
         self._stop.set()
-        thread.join(timeout=self.stall_timeout + 1.0)
+        thread.join(timeout=CLOSE_WAIT)
         if thread.is_alive():
-            log.warning("%s: the grabber thread is stuck in a read; the device is released when it returns", self.name)
+            with _stuck_lock:
+                _stuck[str(self.device)] = thread
+            log.warning("%s: the driver is stuck in a read; the camera is opened again once it returns", self.name)
         with self._cond:
             self._latest = None
         log.debug("%s closed", self.name)

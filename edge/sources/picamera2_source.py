@@ -43,7 +43,7 @@ def import_picamera2() -> Any:
     try:
         from picamera2 import Picamera2
     except ImportError as exc:
-        raise SourceError(NOT_INSTALLED) from exc
+        raise SourceError(NOT_INSTALLED, fault="not_installed") from exc
     return Picamera2
 
 
@@ -56,7 +56,9 @@ def y_plane(yuv420: np.ndarray, width: int, height: int) -> np.ndarray:
         CameraLostError: The array is too small to hold a ``width`` x ``height`` Y plane.
     """
     if yuv420.ndim != 2 or yuv420.shape[0] < height or yuv420.shape[1] < width:
-        raise CameraLostError(f"lores buffer has shape {yuv420.shape}, expected at least ({height * 3 // 2}, {width})")
+        raise CameraLostError(
+            f"lores buffer has shape {yuv420.shape}, expected at least ({height * 3 // 2}, {width})", fault="bad_frames"
+        )
     return np.ascontiguousarray(yuv420[:height, :width], dtype=np.uint8)
 
 
@@ -112,7 +114,7 @@ class Picamera2Source:
         try:
             camera = picamera2_class(self.camera_num)
         except (IndexError, RuntimeError) as exc:
-            raise SourceError(NO_CAMERA) from exc
+            raise SourceError(NO_CAMERA, fault="no_device") from exc
         try:
             config = camera.create_preview_configuration(
                 main={"size": MAIN_SIZE, "format": "RGB888"},
@@ -126,7 +128,8 @@ class Picamera2Source:
             _close_quietly(camera)
             raise SourceError(
                 f"the Pi camera could not be started with a {self.width}x{self.height} lores stream ({exc}); "
-                "try the default 320x240 or check 'rpicam-hello --list-cameras'"
+                "try the default 320x240 or check 'rpicam-hello --list-cameras'",
+                fault="no_device",
             ) from exc
         self._camera = camera
         self._index = 0
@@ -152,14 +155,17 @@ class Picamera2Source:
                     cancel()  # drop the pending capture job so it cannot return a stale frame later
                 except Exception as cancel_exc:
                     log.debug("picamera2 cancel_all_and_flush() failed: %s", cancel_exc)
-            raise CameraLostError(f"the Pi camera gave no frame for {self.stall_timeout:g} s") from exc
+            raise CameraLostError(f"the Pi camera gave no frame for {self.stall_timeout:g} s", fault="stalled") from exc
         except Exception as exc:
-            raise CameraLostError(f"the Pi camera capture failed: {exc}") from exc
+            raise CameraLostError(f"the Pi camera capture failed: {exc}", fault="unplugged") from exc
         gray = y_plane(np.asarray(arrays[0]), self.width, self.height)
         rgb = None
         if self.preview:
+            main = np.asarray(arrays[1])
+            if main.ndim != 3 or main.shape[2] < 3 or main.size == 0:
+                raise CameraLostError(f"main buffer has shape {main.shape}, expected (h, w, 3)", fault="bad_frames")
             # RGB888 is B,G,R in memory: reverse the channels for an RGB preview.
-            rgb = np.ascontiguousarray(np.asarray(arrays[1])[:, :, 2::-1])
+            rgb = np.ascontiguousarray(main[:, :, 2::-1])
         frame = Frame(gray=gray, index=self._index, timestamp=self._clock(), preview=rgb)
         self._index += 1
         return frame

@@ -4,7 +4,10 @@
 :class:`~edge.sources.CameraLostError` it closes it and reopens it later with exponential backoff.
 While the camera is away every :meth:`~ReconnectingSource.read` raises ``CameraLostError``
 quickly (so the kiosk can show its "camera lost" state and keep its display alive) instead of
-blocking until the camera is back.
+blocking until the camera is back. Each of those errors carries why the camera is away (a key of
+:data:`~edge.sources.base.CAMERA_FAULTS`) and, while the driver is stuck, for how long it has
+been stuck. A frame that is not a 2-D uint8 picture counts as a fault (``bad_frames``), whatever
+the camera behind it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from edge.core.types import Frame
-from edge.sources.base import CameraLostError, Source
+from edge.sources.base import CameraLostError, Source, fault_of
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ class ReconnectingSource:
         outages: How many times the camera was lost since :meth:`open`.
         attempts: Failed reopen attempts in the current outage.
         backoff: Wait before the next reopen attempt in the current outage.
+        fault: Why the camera is away (a :data:`~edge.sources.base.CAMERA_FAULTS` key), ``None`` while it works.
     """
 
     def __init__(
@@ -70,6 +76,8 @@ class ReconnectingSource:
         self._next_attempt = 0.0
         self._lost_at = 0.0
         self._index = 0
+        self.fault: str | None = None
+        self._stalled_since: float | None = None
 
     def open(self) -> None:
         """Open the inner source.
@@ -81,6 +89,7 @@ class ReconnectingSource:
         self.outages = 0
         self.attempts = 0
         self._index = 0
+        self.fault, self._stalled_since = None, None
         try:
             self.inner.open()
         except Exception as exc:
@@ -98,15 +107,17 @@ class ReconnectingSource:
         if not self.live:
             return self.inner.read()
         if self.lost and not self._try_reopen():
-            raise CameraLostError(f"{self.name}: camera lost, next attempt in {self._wait_left():.1f} s")
+            raise self._error(f"{self.name}: camera lost, next attempt in {self._wait_left():.1f} s")
         try:
             frame = self.inner.read()
+            if frame is not None:
+                _check_frame(frame, self.name)
         except CameraLostError as exc:
             if self.lost:
                 self._attempt_failed(exc)  # reopened but no frame yet: the same outage goes on
             else:
                 self._lose(exc)
-            raise
+            raise self._error(str(exc)) from exc
         if self.lost:
             self._back()
         if frame is None:
@@ -114,6 +125,19 @@ class ReconnectingSource:
         frame = dataclasses.replace(frame, index=self._index)
         self._index += 1
         return frame
+
+    def _error(self, message: str) -> CameraLostError:
+        """The error a read raises while the camera is away: the outage's cause and how long the driver is stuck."""
+        stalled_for = self._clock() - self._stalled_since if self._stalled_since is not None else 0.0
+        return CameraLostError(message, fault=self.fault or "unplugged", stalled_for=stalled_for)
+
+    def _note(self, exc: Exception) -> None:
+        """Remember why the camera is away; a stuck driver's time keeps counting until another cause or a frame."""
+        self.fault = fault_of(exc, "unplugged" if isinstance(exc, CameraLostError) else "no_device")
+        if self.fault != "stalled":
+            self._stalled_since = None
+        elif self._stalled_since is None:
+            self._stalled_since = self._clock()
 
     def _wait_left(self) -> float:
         return max(0.0, self._next_attempt - self._clock())
@@ -127,6 +151,7 @@ class ReconnectingSource:
         self.backoff = self.initial_backoff
         self._lost_at = now
         self._next_attempt = now + self.backoff
+        self._note(exc)
         log.warning("%s lost (%s); retrying in the background", self.name, exc)
         self._close_inner()
 
@@ -146,6 +171,7 @@ class ReconnectingSource:
 
     def _attempt_failed(self, exc: Exception) -> None:
         """A reopen attempt failed: close, double the wait and schedule the next attempt."""
+        self._note(exc)
         self._close_inner()
         self.attempts += 1
         self.backoff = min(self.backoff * 2.0, self.max_backoff)
@@ -160,6 +186,8 @@ class ReconnectingSource:
         )
         self.attempts = 0
         self.backoff = self.initial_backoff
+        self.fault = None
+        self._stalled_since = None
 
     def _close_inner(self) -> None:
         try:
@@ -170,3 +198,15 @@ class ReconnectingSource:
     def close(self) -> None:
         """Close the inner source; safe to call twice."""
         self._close_inner()
+
+
+def _check_frame(frame: Frame, name: str) -> None:
+    """Refuse a frame that is not a non-empty 2-D uint8 picture (a camera that said ok and sent garbage).
+
+    Raises:
+        CameraLostError: With the ``bad_frames`` fault.
+    """
+    gray = frame.gray
+    if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8 or gray.size == 0:
+        shape = getattr(gray, "shape", None)
+        raise CameraLostError(f"{name} gave a frame that is not a grey picture ({shape})", fault="bad_frames")

@@ -24,7 +24,7 @@ from pathlib import Path
 from edge.core.errors import SourceError
 from edge.core.plugins import load
 from edge.core.text import quote
-from edge.sources.auto import describe_auto_choice
+from edge.sources.auto import AutoCamera, describe_auto_choice
 from edge.sources.base import Source, SourceOptions
 from edge.system.files import PathInfo, inspect_path
 
@@ -88,7 +88,15 @@ def valid_forms() -> str:
     return ", ".join(["auto", *(form.form for form in SPEC_FORMS)])
 
 
-def make_source(spec: str, *, preview: bool = False, loop: bool = False, width: int = 320, height: int = 240) -> Source:
+def make_source(
+    spec: str,
+    *,
+    preview: bool = False,
+    loop: bool = False,
+    width: int = 320,
+    height: int = 240,
+    demo_fallback: bool = True,
+) -> Source:
     """Build the source for ``spec`` (see :data:`SPEC_FORMS`); nothing is opened except ``auto``'s probes.
 
     Args:
@@ -97,14 +105,23 @@ def make_source(spec: str, *, preview: bool = False, loop: bool = False, width: 
         loop: Video files and image folders start again at the end.
         width: Grey frame width of the Pi camera (its lores stream).
         height: Grey frame height of the Pi camera.
+        demo_fallback: ``auto`` without a camera means the demo; ``False`` (under systemd): an
+            :class:`~edge.sources.auto.AutoCamera` that reports the camera lost and keeps looking.
 
     Raises:
         SourceError: The spec is not one of the valid forms, or names a path that does not exist.
     """
     text = spec.strip()
-    if text == "auto":
-        text = describe_auto_choice().spec
     options = SourceOptions(preview=preview, loop=loop, width=width, height=height)
+    if text == "auto":
+        choice = describe_auto_choice()
+        if choice.spec == "demo" and not demo_fallback:
+            return AutoCamera(lambda found: _build(found, options), choice)
+        text = choice.spec
+    return _build(text, options)
+
+
+def _build(text: str, options: SourceOptions) -> Source:
     return load(spec_form(text).backend).from_spec(text, options)  # type: ignore[no-any-return]
 
 
