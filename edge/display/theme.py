@@ -53,6 +53,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "starting": ("Starting…", ""),
 }
 UNSURE_TITLE = "Not sure"
+#: The camera-lost screen for each cause (the keys of :data:`edge.sources.base.CAMERA_FAULTS`): a
+#: title and one line saying what to do. An unknown or missing cause shows ``MESSAGES["camera_lost"]``.
+CAMERA_FAULT_MESSAGES: dict[str, tuple[str, str]] = {
+    "not_installed": ("Camera software missing", "install python3-picamera2, or plug in a USB webcam"),
+    "no_device": ("No camera connected", "connect the camera — retrying…"),
+    "permission": ("Camera not allowed", "add this user to the video group, then restart"),
+    "unplugged": ("Camera unplugged", "check the cable — retrying…"),
+    "stalled": ("Camera stopped sending", "restarting the camera — retrying…"),
+    "bad_frames": ("Camera picture unusable", "check the camera and its cable — retrying…"),
+}
+
+
+def message_text(state: str, camera_fault: str | None = None) -> tuple[str, str]:
+    """Title and subtitle of a screen without an emoji; the camera-lost screen names its cause when known."""
+    if state == "camera_lost" and camera_fault in CAMERA_FAULT_MESSAGES:
+        return CAMERA_FAULT_MESSAGES[camera_fault]
+    return MESSAGES.get(state, (state, ""))
+
 
 #: Where the colour emoji font is looked for, in order, after an explicit ``font_path``.
 FONT_SEARCH: list[str] = [

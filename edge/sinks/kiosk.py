@@ -35,7 +35,6 @@ from edge.display.theme import (
     GREY,
     IDLE,
     LABEL_COLORS,
-    MESSAGES,
     RED,
     TEXT,
     TEXT_DIM,
@@ -43,6 +42,7 @@ from edge.display.theme import (
     UNSURE_TITLE,
     Color,
     blend,
+    message_text,
 )
 from edge.sinks.base import NullSink, SinkSetup
 from edge.sinks.fallback import FallbackSink
@@ -166,7 +166,7 @@ class KioskSink:
         now = self._clock()
         self._rate.tick(now)
         decision = report.decision
-        key = ("face", decision.label) if decision.state == "face" else (decision.state, None)
+        key = ("face", decision.label) if decision.state == "face" else (decision.state, report.camera_fault)
         if key != self._key:
             if self._key is not None and self._opts.transition_ms > 0:
                 self._fade_from = screen.copy()
@@ -178,7 +178,7 @@ class KioskSink:
             self._draw_face(screen, lay, report, progress)
             box = lay.preview
         else:
-            self._draw_message(screen, lay, decision.state, now)
+            self._draw_message(screen, lay, decision.state, now, report.camera_fault)
             box = lay.corner
         if self._preview and box is not None:
             draw_preview(screen, report, box, max(2, round(lay.base / 240)))
@@ -312,8 +312,10 @@ class KioskSink:
             blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, lay.text_w), (lay.text_x, lay.sub_y))
         self._bars.draw(screen, lay, _scores(decision.scores), label, unsure)
 
-    def _draw_message(self, screen: pygame.Surface, lay: Layout, state: str, now: float) -> None:
-        title, sub = MESSAGES.get(state, (state, ""))
+    def _draw_message(
+        self, screen: pygame.Surface, lay: Layout, state: str, now: float, fault: str | None = None
+    ) -> None:
+        title, sub = message_text(state, fault)
         cx, cy, size = lay.hero
         bg = BG_ERROR if state == "camera_lost" else BG
         screen.fill(bg)

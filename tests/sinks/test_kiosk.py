@@ -19,6 +19,7 @@ from edge.display import emoji_art, probe, theme  # noqa: E402
 from edge.display.layout import Layout, make_layout  # noqa: E402
 from edge.display.probe import display_available  # noqa: E402
 from edge.sinks.kiosk import KioskOptions, KioskSink  # noqa: E402
+from edge.sources.base import CAMERA_FAULTS  # noqa: E402
 from tests.fakes import FakeClock  # noqa: E402
 
 SMALL = (800, 480)
@@ -36,6 +37,7 @@ def make_report(
     scores: np.ndarray | None = None,
     preview: np.ndarray | None = None,
     faces: list[FaceResult] | None = None,
+    camera_fault: str | None = None,
 ) -> FrameReport:
     if scores is None:
         scores = scores_for(label) if label else np.zeros(len(LABELS))
@@ -47,6 +49,7 @@ def make_report(
         decision=Decision(state=state, label=label, confidence=conf, scores=scores),  # type: ignore[arg-type]
         latency_ms={"detect": 2.0, "classify": 9.0},
         primary=0 if faces else None,
+        camera_fault=camera_fault,
     )
 
 
@@ -420,3 +423,27 @@ def test_display_available(monkeypatch: pytest.MonkeyPatch) -> None:
     ok, reason = display_available("window")
     assert ok and ":0" in reason
     assert not pygame.display.get_init()  # nothing was opened
+
+
+def test_every_camera_fault_has_a_title_and_a_fix() -> None:
+    assert set(theme.CAMERA_FAULT_MESSAGES) == set(CAMERA_FAULTS)
+    titles = [title for title, _ in theme.CAMERA_FAULT_MESSAGES.values()]
+    assert len(set(titles)) == len(titles)
+    assert all(fix for _, fix in theme.CAMERA_FAULT_MESSAGES.values())
+
+
+@pytest.mark.parametrize("size", [SMALL, (1920, 1080)])
+def test_camera_lost_screen_names_the_cause(
+    open_sink: Callable[..., KioskSink], clock: FakeClock, size: tuple[int, int]
+) -> None:
+    sink = open_sink(size=size)
+    lay = layout_of(sink)
+    text_rows = slice(lay.hero_title_y - lay.title_px // 2, lay.hero_sub_y + lay.sub_px // 2)
+    shots = {}
+    for fault in [None, "nonsense", *CAMERA_FAULTS]:
+        shots[fault] = draw(sink, clock, make_report("camera_lost", None, camera_fault=fault))[text_rows]
+    assert np.array_equal(shots[None], shots["nonsense"])  # an unknown cause: today's generic text
+    causes = [None, *CAMERA_FAULTS]
+    for i, a in enumerate(causes):
+        for b in causes[i + 1 :]:
+            assert np.abs(shots[a] - shots[b]).sum() > 1000, (a, b)
