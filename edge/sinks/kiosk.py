@@ -26,7 +26,7 @@ from edge.display.layout import Layout, make_layout
 from edge.display.modes import SCREEN_MODES
 from edge.display.probe import display_hint
 from edge.display.score_bars import ScoreBars
-from edge.display.screen import close_screen, open_screen, set_screen_mode
+from edge.display.screen import check_screen, close_screen, open_screen, set_screen_mode
 from edge.display.text import TextCache, blit_center
 from edge.display.theme import (
     AMBER,
@@ -193,6 +193,7 @@ class KioskSink:
         if self._debug:
             self._draw_debug(screen, lay, report)
         pygame.display.flip()
+        check_screen()
 
     def poll_quit(self) -> bool:
         """Handle pending window events; True once q, Esc or the window close button was pressed."""
@@ -242,7 +243,9 @@ class KioskSink:
     def _pump(self) -> None:
         import pygame
 
-        for event in pygame.event.get():
+        events = pygame.event.get()
+        check_screen()
+        for event in events:
             if event.type == pygame.QUIT:
                 self._quit = True
             elif event.type == pygame.KEYDOWN:

@@ -447,3 +447,23 @@ def test_camera_lost_screen_names_the_cause(
     for i, a in enumerate(causes):
         for b in causes[i + 1 :]:
             assert np.abs(shots[a] - shots[b]).sum() > 1000, (a, b)
+
+
+def test_after_the_x_server_went_away_the_screen_is_left_alone_and_not_reopened(
+    open_sink: Callable[..., KioskSink], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edge.display import screen, x11_guard
+
+    sink = open_sink()
+    assert not x11_guard.guard_x11_display()  # SDL's dummy driver: no X connection to guard
+    monkeypatch.setattr(x11_guard._guard, "lost", True)
+    with pytest.raises(screen.ScreenLostError, match="X server went away"):
+        sink.handle(make_report())
+    quits: list[int] = []
+    monkeypatch.setattr(pygame.display, "quit", lambda: quits.append(1))
+    sink.close()
+    assert quits == []  # SDL's teardown would wait for ever on the dead server
+    with pytest.raises(DisplayError, match="restart emojify"):
+        KioskSink(KioskOptions(mode="window", size=SMALL)).open()
+    monkeypatch.undo()
+    pygame.display.quit()
