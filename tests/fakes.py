@@ -106,7 +106,7 @@ class ConstClassifier:
 
 
 class Alternating:
-    """Happy, then sad, in stretches, so the smoother keeps deciding."""
+    """Happy, then sad, in stretches, so the decision layer keeps deciding."""
 
     def __init__(self) -> None:
         self.n = 0

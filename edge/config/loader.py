@@ -111,11 +111,26 @@ def _explain(error: msgspec.ValidationError, data: dict[str, Any], path: str, te
             f"valid keys: {', '.join(valid)}"
         )
     if len(parts) == 1:
+        if isinstance(data.get(section), dict):
+            return _conflict(what, section, path, text)
         return ConfigError(f"{path}: '{section}' must be a [{section}] table, got {quote(data.get(section))}")
     key = parts[1]
     kind = next(f.type for f in _section_fields(section) if f.name == key)
     reason = _reason(kind, _choices(section, key), data[section][key], (section, key) in SECRETS)
     return ConfigError(f"{_where(path, text, section, key)}: [{section}] {key} {reason}")
+
+
+def _conflict(what: str, section: str, path: str, text: str) -> ConfigError:
+    """Two keys of a section that contradict each other (the section's ``__post_init__`` said which).
+
+    The message starts with the key to change; the line is that of the first key it names that
+    the file sets, so the person lands on a line they wrote.
+    """
+    names = {f.name for f in _section_fields(section)}
+    named = [word for word in re.findall(r"[a-z_]+", what) if word in names]
+    lines = [_where(path, text, section, key) for key in named]
+    where = next((w for w in lines if w != path), path)
+    return ConfigError(f"{where}: [{section}] {what}")
 
 
 def build_config(data: dict[str, Any], path: str = "<options>", text: str = "") -> Config:

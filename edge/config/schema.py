@@ -3,7 +3,8 @@
 msgspec validates a parsed TOML mapping against these structs: unknown keys are rejected
 (``forbid_unknown_fields``), a whole number is accepted where a number is asked for but not
 ``true``, every number has both bounds so NaN and infinity never pass, and a choice must be
-one of its registry's names. The ``[smoothing]`` section is :class:`edge.core.smoothing.SmoothingConfig`.
+one of its registry's names. The ``[smoothing]`` section is :class:`edge.core.decision.DecisionConfig`
+(its cross-field checks raise ``ValueError``, which the loader reports with the key's line).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
-from edge.core.smoothing import SmoothingConfig
+from edge.core.decision import DecisionConfig
 from edge.display.modes import DISPLAY_MODES
 from edge.faces.registry import DETECTORS
 from edge.inference.runtime import DELEGATES
@@ -113,7 +114,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     camera: CameraConfig = msgspec.field(default_factory=CameraConfig)
     model: ModelConfig = msgspec.field(default_factory=ModelConfig)
     faces: FacesConfig = msgspec.field(default_factory=FacesConfig)
-    smoothing: SmoothingConfig = msgspec.field(default_factory=SmoothingConfig)
+    smoothing: DecisionConfig = msgspec.field(default_factory=DecisionConfig)
     display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)

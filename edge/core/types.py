@@ -24,12 +24,14 @@ class Frame:
         index: Frame number from the source, counting from 0.
         timestamp: Capture time in seconds (monotonic clock of the source).
         preview: Optional ``(h, w, 3)`` RGB image for an on-screen preview; never stored.
+        still: A photo to be decided on its own (an image folder), not a moment of a video.
     """
 
     gray: np.ndarray
     index: int
     timestamp: float
     preview: np.ndarray | None = None
+    still: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,20 @@ class Decision:
         state: ``face`` (a confident emoji), ``unsure`` (a face, no clear expression),
             ``no_face`` (nobody there for a while), ``camera_lost`` or ``starting``.
         label: The emotion shown, or ``None`` when there is none to show.
-        confidence: Smoothed probability of ``label`` (or of the leader when unsure).
-        scores: Smoothed probabilities in label order (zeros when there is no face).
+        confidence: Averaged probability of the emoji shown, ``label`` (of the leader when
+            unsure, 0 without a face): the number to show next to the emoji.
+        scores: Averaged probabilities in label order (zeros when there is no face).
     """
 
     state: State
     label: str | None
     confidence: float
     scores: np.ndarray
+
+    @property
+    def shown(self) -> str:
+        """What the screen shows: the emotion in state ``face``, else the state."""
+        return self.label if self.state == "face" and self.label else self.state
 
 
 @dataclass(frozen=True)
@@ -90,12 +98,15 @@ class FrameReport:
     Attributes:
         frame: The frame (a blank one while the camera is lost).
         faces: Faces found, largest first, with their probabilities.
-        decision: What the smoother decided.
+        decision: What the decision layer decided.
         latency_ms: Milliseconds per stage that ran (``capture``, ``detect``, ``preprocess``,
             ``classify``, ``smooth``); the sinks' own time is measured by the loop afterwards.
-        primary: Index into ``faces`` of the face that drives the decision, ``None`` without faces.
+        primary: Index into ``faces`` of the face that drives the decision, ``None`` when it
+            is not in this frame.
         camera_fault: While the camera is lost, why: a key of ``edge.sources.base.CAMERA_FAULTS``
             (``no_device``, ``unplugged``, ``stalled``...); ``None`` otherwise.
+        face_ids: Which person each face is (a track id, unique within a run), in ``faces`` order.
+        person: Track id of the face that drives the decision, also while it is out of sight.
     """
 
     frame: Frame
@@ -104,6 +115,8 @@ class FrameReport:
     latency_ms: Mapping[str, float] = field(default_factory=dict)
     primary: int | None = None
     camera_fault: str | None = None
+    face_ids: tuple[int, ...] = ()
+    person: int | None = None
 
 
 @dataclass(frozen=True)

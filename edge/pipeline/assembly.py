@@ -15,8 +15,8 @@ from pathlib import Path
 
 from edge import paths
 from edge.config.schema import Config, ModelConfig
+from edge.core.decision import Decider
 from edge.core.errors import EmojifyError
-from edge.core.smoothing import DecisionSmoother
 from edge.core.text import one_line
 from edge.core.types import RunInfo
 from edge.faces.base import FaceDetector
@@ -120,7 +120,7 @@ def build_pipeline(
     observers: Sequence[Observer] = (),
     keep: Mapping[str, object] | None = None,
 ) -> Pipeline:
-    """Create source, detector, classifier, smoother and sinks from ``config``.
+    """Create source, detector, classifier, decision layer and sinks from ``config``.
 
     Args:
         config: The configuration.
@@ -161,8 +161,8 @@ def build_pipeline(
     analyzer = Analyzer(
         detector, classifier, config.faces.max_faces, config.faces.detect_every, input_size=classifier.input_size
     )
-    smoother = DecisionSmoother(config.smoothing)
-    return Pipeline(source, analyzer, smoother, sinks, notifier, info, observers=observers, parts=parts)
+    decider = Decider(config.smoothing)
+    return Pipeline(source, analyzer, decider, sinks, notifier, info, observers=observers, parts=parts)
 
 
 def _shared_summary(sinks: Iterable[object]) -> SummaryCounter | None:

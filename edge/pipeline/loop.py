@@ -1,4 +1,4 @@
-"""The live loop: source -> faces -> classifier -> smoother -> sinks.
+"""The live loop: source -> faces -> classifier -> decision layer -> sinks.
 
 One pass per frame, newest frame first (sources drop stale frames), every stage timed. The
 loop never branches on hardware: headless is a different list of sinks. Harnesses (benchmark,
@@ -12,6 +12,11 @@ says why and it retries: a restart would not plug it in), with one exception: wh
 has been stuck (``stalled``: no frame and the read does not return, or it cannot be reopened
 because the old read never returned) for more than :data:`HUNG_RESTART_AFTER` seconds, the pings
 stop, so systemd restarts the service (``WatchdogSec``) and with it the driver.
+
+Time: the decision layer gets each frame's own time (media time for a video file, the camera's
+monotonic clock live), so a file decides the same however fast it is read. A photo of an image
+folder (``Frame.still``) is decided on its own; after a camera fault the decision layer starts a
+new scene, so nobody's emoji outlives the outage.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from typing import Protocol
 
 import numpy as np
 
+from edge.core.decision import Decider
 from edge.core.labels import NUM_CLASSES
-from edge.core.smoothing import DecisionSmoother
 from edge.core.stats import RateMeter
 from edge.core.types import Decision, Frame, FrameReport, RunInfo
 from edge.pipeline.analyzer import Analyzer
@@ -103,7 +108,7 @@ class Pipeline:
     Args:
         source: Opened by :meth:`run`.
         analyzer: Faces and probabilities.
-        smoother: Turns probabilities into decisions.
+        decider: Turns the faces' probabilities into what is shown.
         sinks: Display, log, telemetry; opened by :meth:`run` with :attr:`info`.
         notifier: systemd notifications (a no-op by default).
         info: What the run is made of (status lines, sinks).
@@ -118,7 +123,7 @@ class Pipeline:
         self,
         source: Source,
         analyzer: Analyzer,
-        smoother: DecisionSmoother,
+        decider: Decider,
         sinks: Sequence[Sink],
         notifier: Notifier | None = None,
         info: RunInfo | None = None,
@@ -129,7 +134,7 @@ class Pipeline:
     ) -> None:
         self.source = source
         self.analyzer = analyzer
-        self.smoother = smoother
+        self.decider = decider
         self.sinks = list(sinks)
         self.notifier: Notifier = notifier or NullNotifier()
         self.info = info or RunInfo(source=source.name, detector=getattr(analyzer.detector, "name", ""))
@@ -138,6 +143,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._stop_reason = ""
         self._last_frame: Frame | None = None
+        self._new_scene = False  # the camera was lost: start the decision layer afresh
         self._rate = RateMeter(60)
         self._open = False
         self.parts: dict[str, object] = dict(parts or {})
@@ -168,10 +174,16 @@ class Pipeline:
         self._last_frame = frame
         faces = self.analyzer.analyze(frame, timings)
         t1 = time.perf_counter()
-        # Frame time, not wall time: a recorded video smooths the same however fast it is read.
-        decision = self.smoother.update(faces[0].scores if faces else None, frame.timestamp)
+        decider = self.decider
+        if self._new_scene:
+            decider.reset()
+            self._new_scene = False
+        decision = (decider.still if frame.still else decider.update)(faces, frame.timestamp)
         timings["smooth"] = (time.perf_counter() - t1) * 1000
-        report = FrameReport(frame, tuple(faces), decision, timings, 0 if faces else None)
+        ids = tuple(decider.track_ids)
+        report = FrameReport(
+            frame, tuple(faces), decision, timings, decider.primary, face_ids=ids, person=decider.person
+        )
         self._emit(report)
         return report
 
@@ -181,6 +193,7 @@ class Pipeline:
         frame = Frame(np.zeros(shape, np.uint8), index, self.clock())
         decision = Decision("camera_lost", None, 0.0, np.zeros(NUM_CLASSES, np.float32))
         report = FrameReport(frame, (), decision, {}, camera_fault=exc.fault)
+        self._new_scene = True
         hung = exc.fault == "stalled" and exc.stalled_for > self.hung_limit
         if hung and not self._hung:
             log.error(

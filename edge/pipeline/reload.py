@@ -10,7 +10,7 @@ The rule:
    built from did not change, it is handed over as it is: no camera re-open, no black frame, no
    reconnect. When it changed, the old one is closed just before the new one opens, and opened
    again if the new one fails.
-3. Everything else (the JSON log, the model, the detector, the smoother) is new and opened while
+3. Everything else (the JSON log, the model, the detector, the decision layer) is new and opened while
    the old one is still open; the old one is closed only when the new one runs.
 
 Anything that fails leaves the running pipeline open and unchanged: the caller resumes it.

@@ -25,6 +25,9 @@ def list_images(folder: Path) -> list[Path]:
 class ImageFolderSource:
     """Images from a folder, one frame each, sorted by file name.
 
+    Each frame is marked ``still``: the decision layer decides every photo on its own, so a
+    folder of happy faces gives one happy decision per photo, however fast it is read.
+
     Files that cannot be decoded are skipped with one WARNING each (also when looping). Images
     may differ in size; 16-bit and colour images are converted to 8-bit grey.
 
@@ -130,7 +133,7 @@ class ImageFolderSource:
                 continue
             self._pace()
             gray, rgb = decoded
-            frame = Frame(gray=gray, index=self._index, timestamp=self._clock(), preview=rgb)
+            frame = Frame(gray=gray, index=self._index, timestamp=self._clock(), preview=rgb, still=True)
             self._index += 1
             return frame
         return None

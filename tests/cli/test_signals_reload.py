@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from edge.config.loader import build_config
-from edge.core.smoothing import DecisionSmoother
+from edge.core.decision import Decider
 from edge.core.types import RunInfo
 from edge.pipeline import reload as reload_module
 from edge.pipeline.analyzer import Analyzer
@@ -143,7 +143,7 @@ class Part:
 def _pipeline(parts: dict[str, Part]) -> Pipeline:
     sinks = [p for name, p in parts.items() if name != "source"]
     analyzer = Analyzer(FixedDetector(), ConstClassifier())
-    return Pipeline(parts["source"], analyzer, DecisionSmoother(), sinks, None, RunInfo(), parts=parts)
+    return Pipeline(parts["source"], analyzer, Decider(), sinks, None, RunInfo(), parts=parts)
 
 
 @pytest.mark.parametrize("fail", [False, True])

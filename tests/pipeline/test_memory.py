@@ -6,7 +6,7 @@ import tracemalloc
 
 import pytest
 
-from edge.core.smoothing import DecisionSmoother
+from edge.core.decision import Decider
 from edge.core.types import FrameReport, RunInfo
 from edge.pipeline.analyzer import Analyzer
 from edge.pipeline.loop import NullNotifier, Pipeline
@@ -40,7 +40,7 @@ def test_a_long_run_keeps_memory_flat(tmp_path):
     pipeline = Pipeline(
         EndlessSource(),
         Analyzer(OneFace(), Alternating()),
-        DecisionSmoother(),
+        Decider(),
         [sink],
         NullNotifier(),
         RunInfo(source="endless"),
