@@ -11,6 +11,7 @@ from typing import Any
 
 from edge.cli.numbers import positive_float, positive_int
 from edge.config.loader import load_config, to_toml
+from edge.config.schema import LOG_LINES
 from edge.core.errors import EmojifyError
 from edge.display.modes import DISPLAY_MODES
 from edge.display.probe import choose_display
@@ -33,7 +34,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             "preview": True if args.preview else None,
             "debug": True if args.debug else None,
         },
-        "log": {"path": args.log, "every": args.log_every, "summary_interval": args.summary_interval},
+        "log": {
+            "path": args.log,
+            # --log-every asks for frame lines; say --log-lines too to combine it with another choice.
+            "lines": args.log_lines or ("frames" if args.log_every is not None else None),
+            "every": args.log_every,
+            "summary_interval": args.summary_interval,
+        },
         "mqtt": {"url": args.mqtt},
         "state": {"dir": str(args.state_dir) if args.state_dir else None},
     }
@@ -203,7 +210,15 @@ def register(subparsers: Any, add_config: Callable[[argparse.ArgumentParser], No
     run.add_argument("--delegate", choices=DELEGATES)
     run.add_argument("--threads", type=positive_int, help="interpreter threads")
     run.add_argument("--log", help="JSON lines file (default: stdout when headless)")
-    run.add_argument("--log-every", type=positive_int, help="write one frame line per N frames")
+    run.add_argument(
+        "--log-lines",
+        choices=LOG_LINES,
+        help="changes: a line each time what is shown changes (default); frames: a line per frame "
+        "(what emojify replay needs); summaries: summary lines only",
+    )
+    run.add_argument(
+        "--log-every", type=positive_int, help="write one frame line per N frames (implies --log-lines frames)"
+    )
     run.add_argument("--summary-interval", type=positive_float, help="seconds between summary lines (default 60)")
     run.add_argument("--mqtt", help="publish telemetry to mqtt://HOST:PORT or mqtts://HOST:PORT")
     run.add_argument(

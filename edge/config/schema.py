@@ -18,14 +18,19 @@ from edge.display.modes import DISPLAY_MODES
 from edge.faces.registry import DETECTORS
 from edge.inference.runtime import DELEGATES
 
+#: What the JSON log holds besides its start and summary lines (see :mod:`edge.sinks.jsonlog`).
+LOG_LINES = ("changes", "frames", "summaries")
+
 if TYPE_CHECKING:  # the checker sees plain strings; msgspec sees the registry's names
     DetectorName = str
     DelegateName = str
     DisplayMode = str
+    LogLines = str
 else:
     DetectorName = Literal[tuple(DETECTORS)]
     DelegateName = Literal[DELEGATES]
     DisplayMode = Literal[DISPLAY_MODES]
+    LogLines = Literal[LOG_LINES]
 
 
 def _int(low: int, high: int | None = None) -> object:
@@ -82,10 +87,12 @@ class LogConfig(Section, frozen=True):
     """``[log]``: headless JSON lines."""
 
     path: str = ""
+    lines: LogLines = "changes"
     every: Annotated[int, _int(1, 1_000_000)] = 1
-    max_bytes: Annotated[int, _int(1024)] = 10_000_000
-    backups: Annotated[int, _int(0, 100)] = 3
+    max_bytes: Annotated[int, _int(1024)] = 24_000_000
+    backups: Annotated[int, _int(0, 100)] = 50
     summary_interval: Annotated[float, _number(1.0, 86400.0)] = 60.0
+    flush_interval: Annotated[float, _number(0.0, 3600.0)] = 300.0
 
 
 class MqttConfig(Section, frozen=True):

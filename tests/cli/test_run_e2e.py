@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -48,20 +49,25 @@ def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
             "cpu",
             "--summary-interval",
             "1",
+            "--log-lines",
+            "frames",
         ],
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "end of source" in result.stderr
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    frames = [entry for entry in lines if entry.get("type") != "summary"]
+    assert lines[0]["type"] == "start" and lines[0]["lines"] == "frames" and "min_hold" in lines[0]["smoothing"]
+    frames = [entry for entry in lines if "type" not in entry]
     summaries = [entry for entry in lines if entry.get("type") == "summary"]
     assert [f["frame"] for f in frames] == list(range(60))
+    assert [f["t"] for f in frames] == pytest.approx([i / 15 for i in range(60)])  # media time
     for entry in frames:
-        assert set(entry) == {"ts", "frame", "faces", "decision", "state", "latency_ms"}
-        assert entry["state"] in ("face", "unsure", "no_face")
+        keys = {"ts", "frame", "faces", "decision", "state", "latency_ms", "t", "confidence", "primary", "person"}
+        assert set(entry) == keys
+        assert entry["state"] in ("starting", "face", "unsure", "no_face")
         for face in entry["faces"]:
-            assert len(face["box"]) == 4 and face["emotion"] in LABELS
+            assert len(face["box"]) == 4 and face["emotion"] in LABELS and isinstance(face["id"], int)
             assert list(face["scores"]) == list(LABELS)
             assert abs(sum(face["scores"].values()) - 1) < 0.02
     with_face = [f for f in frames if f["faces"]]
@@ -72,6 +78,22 @@ def test_headless_video_run_writes_valid_json_lines_and_ends(tmp_path):
     # privacy: the run wrote the log and nothing else
     created = {p for p in tmp_path.rglob("*")} - before
     assert {p for p in created if p.is_file()} == {log}
+
+
+def test_by_default_the_log_holds_the_changes_of_what_is_shown(tmp_path):
+    video = astronaut_video(tmp_path / "clip.avi", frames=60, empty_tail=30)
+    result = run_cli(["run", "--source", str(video), "--display", "none", "--delegate", "cpu"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["type"] == "start" and lines[0]["lines"] == "changes"
+    assert lines[-1]["type"] == "summary" and lines[-1]["frames"] == 60
+    changes = [entry for entry in lines if entry.get("type") == "change"]
+    shown = [c["decision"] if c["state"] == "face" else c["state"] for c in changes]
+    assert shown[0] == "starting" and shown[-1] == "no_face" and len(shown) >= 3
+    assert all(a != b for a, b in itertools.pairwise(shown))  # a line per change, not per frame
+    for before, change in itertools.pairwise(changes):
+        assert change["previous"] == (before["decision"] if before["state"] == "face" else before["state"])
+        assert change["previous_s"] == pytest.approx(change["t"] - before["t"], abs=1e-3)
 
 
 def test_log_every_thins_frame_lines(tmp_path):
@@ -89,7 +111,8 @@ def test_signal_ends_run_cleanly_within_two_seconds(tmp_path, sig):
     proc = start_headless_demo(tmp_path)
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline()  # wait for the first frame line
+        assert json.loads(proc.stdout.readline())["type"] == "start"
+        first = proc.stdout.readline()  # wait for the first decision: the loop runs
         assert json.loads(first)["frame"] == 0
         sent = time.monotonic()
         proc.send_signal(sig)
