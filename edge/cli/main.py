@@ -14,6 +14,7 @@ from edge import __version__, paths
 from edge.cli.doctor import register as register_doctor
 from edge.cli.fleet import register_commands as register_fleet
 from edge.cli.personalize import register_commands as register_personalize
+from edge.cli.replay import register as register_replay
 from edge.cli.run import register as register_run
 from edge.core.errors import EmojifyError
 from edge.core.text import one_line
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     register_run(sub, add_config_option)
     register_doctor(sub, add_config_option)
+    register_replay(sub)
     register_personalize(sub)
     register_fleet(sub)
     return parser
