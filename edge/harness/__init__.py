@@ -5,4 +5,8 @@ Rule: a harness never builds its own pipeline. It builds the product with
 :meth:`edge.pipeline.loop.Pipeline.run` and watches it through an
 :class:`edge.pipeline.loop.Observer`; only the source (a replayed clip) is its own.
 ``scripts/benchmark.py`` and ``scripts/soak.py`` are the command lines.
+
+The camera-like test clips the decision layer is tuned and measured on are made here too
+(:mod:`~edge.harness.live_scenes`, :mod:`~edge.harness.live_clips`, :mod:`~edge.harness.live_truth`,
+``scripts/make_live_clips.py``); they are run through ``emojify run`` like any video file.
 """
