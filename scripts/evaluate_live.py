@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from edge.cli.numbers import positive_float
 from edge.cli.replay import check_replayable, describe, evaluate, parse_sets, read_logs, settings
 from edge.core.decision_metrics import format_table
 from edge.core.errors import EmojifyError
@@ -29,7 +30,7 @@ from edge.core.errors import EmojifyError
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("logs", nargs="+", type=Path, help="JSON-lines log(s) of one recording, oldest first")
-    p.add_argument("--fps", type=float, help="frame rate, for logs whose frame lines have no t")
+    p.add_argument("--fps", type=positive_float, help="frame rate, for logs whose frame lines have no t")
     p.add_argument("--replay", action="store_true", help="also decide the log again with the decision layer")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a [smoothing] setting for --replay")
     p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")

@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from edge.cli.numbers import positive_float
 from edge.data.datasets import DatasetError
 from edge.harness.live_clips import write_clip
 from edge.harness.live_scenes import KINDS, FacePool, make_scene
@@ -25,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, required=True, help="FER2013 CSV (only its PublicTest rows are used)")
     p.add_argument("--out", type=Path, default=Path("out/live"))
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
-    p.add_argument("--seconds", type=float, help="length of every clip (default: per kind, 20-45 s)")
-    p.add_argument("--fps", type=float, default=15.0)
+    p.add_argument("--seconds", type=positive_float, help="length of every clip (default: per kind, 20-45 s)")
+    p.add_argument("--fps", type=positive_float, default=15.0)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     needs_faces = any(kind != "demo" for kind in args.kinds)

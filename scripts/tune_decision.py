@@ -28,6 +28,7 @@ from typing import Any
 
 import msgspec
 
+from edge.cli.numbers import positive_float
 from edge.cli.replay import parse_sets
 from edge.config.loader import build_config
 from edge.core.decision import DecisionConfig
@@ -131,7 +132,7 @@ def timeline(frames: list[LoggedFrame], config: DecisionConfig, truth: dict[str,
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("logs", nargs="*", type=Path, help="logs of the app over clips (their sidecars next to them)")
-    p.add_argument("--fps", type=float, help="frame rate, for logs whose frame lines have no t")
+    p.add_argument("--fps", type=positive_float, help="frame rate, for logs whose frame lines have no t")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--grid", action="store_true", help="search the GRID of settings")
     p.add_argument("--top", type=int, default=15)

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from edge.cli.numbers import positive_float
 from edge.config.loader import build_config, load_config
 from edge.core.decision import DecisionConfig
 from edge.core.decision_metrics import LiveMetrics, format_table, pooled_metrics
@@ -168,6 +169,6 @@ def register(subparsers: Any) -> None:
         "--config", type=Path, help="take [smoothing] from this config file (default: the recorded settings)"
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a [smoothing] setting to try")
-    p.add_argument("--fps", type=float, help="frame rate, for old logs whose frame lines have no t")
+    p.add_argument("--fps", type=positive_float, help="frame rate, for old logs whose frame lines have no t")
     p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")
     p.set_defaults(func=cmd_replay)

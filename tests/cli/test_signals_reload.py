@@ -83,11 +83,12 @@ def test_sighup_reload_hands_the_running_camera_over_and_a_failed_reload_keeps_t
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     config = tmp_path / "config.toml"
     base = '[camera]\nsource = "demo"\n[display]\nmode = "none"\n[model]\ndelegate = "cpu"\n'
-    config.write_text(base + f'[log]\npath = "{first}"\n')
+    log = 'lines = "frames"\nflush_interval = 0\n'  # every frame, written at once: the test follows the frames
+    config.write_text(base + f'[log]\npath = "{first}"\n{log}')
     proc = spawn(["run", "--config", str(config)], tmp_path)
     try:
         _wait_for(lambda: len(_lines(first)) >= 5)
-        config.write_text(base + f'[log]\npath = "{second}"\n')
+        config.write_text(base + f'[log]\npath = "{second}"\n{log}')
         proc.send_signal(signal.SIGHUP)
         _wait_for(lambda: len(_lines(second)) >= 5)
         before = [r["frame"] for r in _lines(first) if "frame" in r]
@@ -97,7 +98,7 @@ def test_sighup_reload_hands_the_running_camera_over_and_a_failed_reload_keeps_t
         # A reload whose model cannot load is refused while the running pipeline goes on untouched.
         config.write_text(
             base.replace('delegate = "cpu"', 'delegate = "cpu"\npath = "missing.tflite"')
-            + f'[log]\npath = "{second}"\n'
+            + f'[log]\npath = "{second}"\n{log}'
         )
         count = len(_lines(second))
         proc.send_signal(signal.SIGHUP)
