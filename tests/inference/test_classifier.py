@@ -190,7 +190,7 @@ def test_model_that_outputs_nan_is_refused_at_load(monkeypatch, model_path):
 def test_model_that_outputs_nan_later_gives_no_decision_and_valid_json(monkeypatch, model_path, tmp_path, caplog):
     import json
 
-    from edge.core.smoothing import DecisionSmoother
+    from edge.core.decision import Decider
     from edge.pipeline.analyzer import Analyzer
     from edge.pipeline.loop import Pipeline
     from edge.sinks.jsonlog import JsonLogSink
@@ -203,7 +203,7 @@ def test_model_that_outputs_nan_later_gives_no_decision_and_valid_json(monkeypat
     log_file = tmp_path / "log.jsonl"
     analyzer = Analyzer(OneFace(), classifier)
     with caplog.at_level(logging.WARNING):
-        Pipeline(GoodSource(), analyzer, DecisionSmoother(), [JsonLogSink(LineWriter(log_file))]).run(max_frames=20)
+        Pipeline(GoodSource(), analyzer, Decider(), [JsonLogSink(LineWriter(log_file))]).run(max_frames=20)
     text = log_file.read_text()
     assert "NaN" not in text
     records = [json.loads(line) for line in text.splitlines()]

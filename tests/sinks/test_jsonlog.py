@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -21,7 +22,7 @@ def report(i: int, shown: str, still: bool = False) -> FrameReport:
     state, label = ("face", shown) if shown in ("happy", "sad") else (shown, None)
     decision = Decision(state, label, 0.7 if label else 0.0, scores)  # type: ignore[arg-type]
     frame = Frame(np.zeros((4, 4), np.uint8), i, i / 10, still=still)
-    return FrameReport(frame, (face,), decision, {"detect": 1.0}, 0, (7,), 7)
+    return FrameReport(frame, (face,), decision, {"detect": 1.0}, 0, face_ids=(7,), person=7)
 
 
 def lines_of(path) -> list[dict]:
@@ -149,3 +150,15 @@ def test_the_default_log_keeps_30_days_within_50_mb_a_day_at_the_most_changes_mi
     kept = config.log.max_bytes * (config.log.backups + 1)
     assert kept / per_day >= 30
     assert config.log.lines == "changes" and config.log.flush_interval >= 60
+
+
+def test_a_change_to_camera_lost_says_why(tmp_path):
+    path = tmp_path / "log.jsonl"
+    sink = JsonLogSink(LineWriter(path), lines="changes", summary_interval=1e9)
+    sink.open()
+    sink.handle(report(0, "happy"))
+    lost = FrameReport(Frame(np.zeros((4, 4), np.uint8), 0, 0.5), (), Decision("camera_lost", None, 0.0, ZERO), {})
+    sink.handle(dataclasses.replace(lost, camera_fault="unplugged"))
+    sink.close()
+    change = [e for e in lines_of(path) if e.get("type") == "change"][-1]
+    assert change["state"] == "camera_lost" and change["camera_fault"] == "unplugged"

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.core.decision import Decider
 from edge.core.errors import SourceError
-from edge.core.smoothing import DecisionSmoother
 from edge.core.types import Frame
 from edge.pipeline.analyzer import Analyzer
 from edge.pipeline.loop import Pipeline
@@ -60,7 +60,7 @@ class Recorder:
 
 
 def pipeline(source, sinks, notifier=None, **kwargs) -> Pipeline:
-    return Pipeline(source, Analyzer(FixedDetector(), ConstClassifier()), DecisionSmoother(), sinks, notifier, **kwargs)
+    return Pipeline(source, Analyzer(FixedDetector(), ConstClassifier()), Decider(), sinks, notifier, **kwargs)
 
 
 @pytest.mark.parametrize(
