@@ -71,6 +71,7 @@ def start_window_run(cwd: Path, display: str, mode: str) -> tuple[subprocess.Pop
     for name in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY", "NOTIFY_SOCKET"):
         env.pop(name, None)
     cmd = [sys.executable, "-m", "edge", "run", "--source", "demo", "--display", mode, "--delegate", "cpu"]
+    cmd += ["--log-lines", "frames"]  # a line per frame once headless, so the test can count them
     proc = subprocess.Popen(
         [*cmd, "--duration", "60"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
