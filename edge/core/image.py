@@ -7,11 +7,17 @@ whichever path reads it. The one list of image file endings the project reads is
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
 #: File name endings (lower case) read as images by image-folder sources and data sets.
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".pgm", ".tif", ".tiff")
+
+#: The largest picture decoded (pixels): a 50-megapixel photo fits; a 30000x30000 PNG of a few
+#: hundred kilobytes, which would take gigabytes once decoded, does not.
+MAX_DECODE_PIXELS = 50_000_000
 
 #: How files are decoded: colour stays colour (BGR), grey stays grey, 16-bit stays 16-bit until
 #: :func:`to_uint8`, and the EXIF orientation of a photo is applied (alpha is dropped).
@@ -23,8 +29,92 @@ def is_image_file(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
+def _be(data: bytes, at: int, size: int) -> int:
+    return int.from_bytes(data[at : at + size], "big")
+
+
+def _le(data: bytes, at: int, size: int) -> int:
+    return int.from_bytes(data[at : at + size], "little")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker, length = data[at + 1], _be(data, at + 2, 2)
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return _be(data, at + 7, 2), _be(data, at + 5, 2)
+        at += 2 + length
+    return None
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    read = _le if data[:2] == b"II" else _be
+    first = read(data, 4, 4)
+    found: dict[int, int] = {}
+    for entry in range(min(read(data, first, 2), 64)):
+        at = first + 2 + 12 * entry
+        tag, kind = read(data, at, 2), read(data, at + 2, 2)
+        if tag in (256, 257):
+            found[tag] = read(data, at + 8, 2 if kind == 3 else 4)
+    return (found[256], found[257]) if len(found) == 2 else None
+
+
+def _pnm_size(data: bytes) -> tuple[int, int] | None:
+    fields = re.sub(rb"#[^\n]*", b" ", data[2:256]).split()
+    return (
+        (int(fields[0]), int(fields[1])) if len(fields) >= 2 and fields[0].isdigit() and fields[1].isdigit() else None
+    )
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from the first bytes of a PNG, JPEG, BMP, WebP, TIFF or PGM/PPM file, without decoding.
+
+    Args:
+        head: The start of the file (64 kB is plenty).
+
+    Returns:
+        The size, or ``None`` when the format or its header is not recognised.
+    """
+    try:
+        if head[:8] == b"\x89PNG\r\n\x1a\n":
+            return _be(head, 16, 4), _be(head, 20, 4)
+        if head[:2] == b"\xff\xd8":
+            return _jpeg_size(head)
+        if head[:2] == b"BM":
+            return _le(head, 18, 4), abs(int.from_bytes(head[22:26], "little", signed=True))
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            chunk = head[12:16]
+            if chunk == b"VP8X":
+                return _le(head, 24, 3) + 1, _le(head, 27, 3) + 1
+            if chunk == b"VP8L":
+                bits = _le(head, 21, 4)
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+            return _le(head, 26, 2) & 0x3FFF, _le(head, 28, 2) & 0x3FFF
+        if head[:4] in (b"II*\0", b"MM\0*"):
+            return _tiff_size(head)
+        if head[:1] == b"P" and head[1:2] in b"123456":
+            return _pnm_size(head)
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def too_large(data: np.ndarray | bytes, limit: int = MAX_DECODE_PIXELS) -> tuple[int, int] | None:
+    """The ``(width, height)`` of an encoded image when it has more than ``limit`` pixels, else ``None``."""
+    head = bytes(data[: 1 << 16])
+    size = image_size(head)
+    return size if size is not None and size[0] * size[1] > limit else None
+
+
 def decode(data: np.ndarray) -> np.ndarray | None:
-    """Decode an encoded image (the bytes of a PNG, JPEG...) as a uint8 array; ``None`` when it is not one."""
+    """Decode an encoded image (the bytes of a PNG, JPEG...) as a uint8 array; ``None`` when it is not one.
+
+    A picture of more than :data:`MAX_DECODE_PIXELS` pixels is not decoded (``None``): see :func:`too_large`.
+    """
+    if data.size and too_large(data) is not None:
+        return None
     image = cv2.imdecode(data, _DECODE_FLAGS) if data.size else None
     if image is None or image.size == 0:
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.core.errors import SourceError
-from edge.core.image import IMAGE_SUFFIXES, decode, is_image_file, to_gray, to_rgb
+from edge.core.image import IMAGE_SUFFIXES, MAX_DECODE_PIXELS, decode, is_image_file, to_gray, to_rgb, too_large
 from edge.core.types import Frame
 from edge.sources.base import SourceOptions
 
@@ -97,6 +97,10 @@ class ImageFolderSource:
             data = np.fromfile(path, dtype=np.uint8)
         except OSError as exc:
             log.warning("skipping %s: %s", path, exc)
+            return None
+        large = too_large(data)
+        if large is not None:
+            log.warning("skipping %s: %dx%d pixels is more than %d; scale it down", path, *large, MAX_DECODE_PIXELS)
             return None
         image = decode(data)
         if image is None:
