@@ -129,3 +129,21 @@ def test_config_paths_fuzz_checks_never_raise_anything_but_one_line_errors(pairs
         check_config(config)
     except EmojifyError as exc:
         _one_line(exc)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero", "folder"])
+def test_config_file_that_is_a_fifo_or_dev_zero_is_refused_at_once(tmp_path, kind):
+    import os
+    import time
+
+    path = tmp_path / "config.toml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev_zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="cannot be"):
+        load_config(path)
+    assert time.monotonic() - started < 1.0
