@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Evaluate an expression model on any supported data set.
 
-Prints accuracy, macro F1, per-class precision/recall/F1/support, the confusion matrix and
-ms per face; writes them as JSON with --json and a confusion-matrix PNG.
+Prints accuracy, macro F1, per-class precision/recall/F1/support, the confusion matrix, ms per
+face and the expected calibration error (ECE, 15 bins, over the faces found); writes them as JSON with --json and a confusion-matrix PNG.
 
 Examples:
     python scripts/evaluate.py --data ../shared/data/fer2013/fer2013_train_publictest.csv.gz --json out/eval.json
@@ -70,7 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         return 2
     result = metrics(pred.y_true, pred.y_pred)
-    result.update({"ms_per_face": pred.ms_per_face, "model": str(args.model), "data": str(args.data), "usage": usage})
+    result.update(
+        {
+            "ms_per_face": pred.ms_per_face,
+            "ece": pred.calibration_error(),
+            "model": str(args.model),
+            "data": str(args.data),
+            "usage": usage,
+        }
+    )
     print(format_report(result))
     print("confusion (rows = true):")
     for label, row in zip(result["per_class"], result["confusion"], strict=True):

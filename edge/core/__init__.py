@@ -6,6 +6,7 @@ and each other; every other package may import them. Types that cross stage boun
 (:mod:`~edge.core.errors`), image conversions (:mod:`~edge.core.image`), the one preprocessing
 function (:mod:`~edge.core.preprocess`), int8 quantisation (:mod:`~edge.core.quantization`), the
 decision layer (:mod:`~edge.core.decision`, following faces with :mod:`~edge.core.face_tracks`),
-the metrics of what was shown (:mod:`~edge.core.decision_metrics`), bounded run statistics
-(:mod:`~edge.core.stats`) and the lazy backend loader of the registries (:mod:`~edge.core.plugins`).
+the metrics of what was shown (:mod:`~edge.core.decision_metrics`), how well confidence matches
+accuracy (:mod:`~edge.core.confidence`), bounded run statistics (:mod:`~edge.core.stats`) and the
+lazy backend loader of the registries (:mod:`~edge.core.plugins`).
 """

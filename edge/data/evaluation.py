@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.core.confidence import expected_calibration_error
 from edge.core.image import to_gray
 from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.preprocess import INPUT_SIZE, face_to_model_pixels
@@ -79,12 +80,22 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
 
 @dataclass
 class Predictions:
-    """Everything an evaluation pass produced (``pixels`` is the model input of each image, zeros without a face)."""
+    """Everything an evaluation pass produced.
+
+    ``pixels`` is the model input of each image and ``probs`` its probabilities (both zeros
+    where no face was found).
+    """
 
     y_true: np.ndarray
     y_pred: np.ndarray
     pixels: np.ndarray
     ms_per_face: float
+    probs: np.ndarray
+
+    def calibration_error(self) -> float:
+        """Expected calibration error of the probabilities over the faces found."""
+        found = self.y_pred != NO_FACE
+        return expected_calibration_error(self.probs[found], self.y_true[found]) if found.any() else 0.0
 
 
 def detect_and_crop(detector: FaceDetector, image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray | None:
@@ -125,6 +136,7 @@ def predict_dataset(
     y_true: list[int] = []
     y_pred: list[int] = []
     pixels: list[np.ndarray] = []
+    probs: list[np.ndarray] = []
     seconds = 0.0
     for sample in iter_samples(data, usage):
         if limit is not None and len(y_true) >= limit:
@@ -137,18 +149,21 @@ def predict_dataset(
         if face is None:
             y_pred.append(NO_FACE)
             pixels.append(np.zeros((size, size), np.uint8))
+            probs.append(np.zeros(NUM_CLASSES, np.float32))
             continue
         t0 = time.perf_counter()
         p = classify(face)
         seconds += time.perf_counter() - t0
         y_pred.append(int(np.argmax(p)))
         pixels.append(face)
+        probs.append(np.asarray(p, np.float32))
     faces = sum(1 for v in y_pred if v != NO_FACE)
     return Predictions(
         np.asarray(y_true, np.int64),
         np.asarray(y_pred, np.int64),
         np.stack(pixels) if pixels else np.zeros((0, size, size), np.uint8),
         seconds * 1000 / faces if faces else 0.0,
+        np.stack(probs) if probs else np.zeros((0, NUM_CLASSES), np.float32),
     )
 
 
@@ -189,7 +204,8 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [
         f"n={result['n']}  accuracy={result['accuracy'] * 100:.2f}%  macro_f1={result['macro_f1'] * 100:.2f}%"
         + (f"  no_face={result['no_face']}" if result.get("no_face") else "")
-        + (f"  ms_per_face={result['ms_per_face']:.3f}" if "ms_per_face" in result else ""),
+        + (f"  ms_per_face={result['ms_per_face']:.3f}" if "ms_per_face" in result else "")
+        + (f"  ECE={result['ece'] * 100:.2f}%" if "ece" in result else ""),
         f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}",
     ]
     for label, row in result["per_class"].items():
