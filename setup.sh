@@ -103,7 +103,7 @@ Options:
                             plugdev membership, and the steps to install libedgetpu by hand
   --dev                     (PC) also install $TORCH_PIN and the [dev,train] extras;
                             (Pi) the [dev] extra only, for running the tests there
-  --user NAME               service user (default: emojify; created as a system user)
+  --user NAME               service user (default: emojify; created as a system user; not root)
   --uninstall-service       (root) stop, disable and remove the Emojify units; keeps
                             $CONFIG_DIR, the service user and .venv
   --force                   reinstall the Python packages even when nothing changed
@@ -165,6 +165,12 @@ parse_args() {
 	*) die "--platform must be pi or dev, not '$PLATFORM'" ;;
 	esac
 	[[ "$SERVICE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "--user '$SERVICE_USER' is not a valid user name"
+	local uid
+	uid="$(getent passwd "$SERVICE_USER" | cut -d: -f3 || true)"
+	if [[ "$SERVICE_USER" == root || "$uid" == 0 ]]; then
+		die "--user $SERVICE_USER: the service must not run as root (uid 0)." \
+			"Leave --user out (the default system user 'emojify' gets exactly the groups it needs), or name an unprivileged user."
+	fi
 }
 
 # ----------------------------------------------------------------------------- detection
