@@ -392,7 +392,7 @@ coral_dev_notes() {
 	say "  - write $UDEV_RULE giving group plugdev the Coral USB ids 1a6e:089a and 18d1:9302"
 	say "  - reload udev and add the service user (and you) to plugdev"
 	say "  - print how to install libedgetpu (community build) by hand"
-	say "Compiling a model for the Edge TPU (edgetpu_compiler, x86-64 Linux only) is a manual step: see README."
+	say "Compiling a model for the Edge TPU (edgetpu_compiler, x86-64 Linux only) is a manual step: see models/README.md."
 }
 
 # ----------------------------------------------------------------------------- Pi setup
@@ -541,6 +541,7 @@ render_unit() { # render_unit KIND > file
 }
 
 systemd_running() { [[ -d /run/systemd/system ]]; }
+udev_running() { [[ -S /run/udev/control ]] && command -v udevadm >/dev/null 2>&1; }
 
 install_service() {
 	local kind="$1" other unit other_unit dst tmp
@@ -627,9 +628,12 @@ SUBSYSTEMS=="usb", ATTRS{idVendor}=="18d1", ATTRS{idProduct}=="9302", MODE="0664
 			install -d -m 0755 "$(dirname "$UDEV_RULE")"
 			printf '%s\n' "$rule" >"$UDEV_RULE"
 		fi
-		if command -v udevadm >/dev/null 2>&1; then
+		if udev_running; then
+			step "udevadm: reloading the rules, re-checking USB devices" "sudo udevadm control --reload-rules (or unplug and re-plug the Coral)"
 			run udevadm control --reload-rules
 			run udevadm trigger --subsystem-match=usb --action=add
+		else
+			say "udev is not running here (chroot/container/image build): the rule applies from the next boot"
 		fi
 	fi
 	local u
@@ -644,16 +648,17 @@ SUBSYSTEMS=="usb", ATTRS{idVendor}=="18d1", ATTRS{idProduct}=="9302", MODE="0664
 	if ldconfig -p 2>/dev/null | grep -q 'libedgetpu\.so\.1'; then
 		say "libedgetpu.so.1 is installed"
 	else
-		say "libedgetpu is not installed. Google's Coral apt repository is no longer usable; install the"
-		say "community build (feranick/libedgetpu) by hand:"
+		say "libedgetpu is not installed. Coral's own apt package (libedgetpu1-std 16.0, 2021) is built for"
+		say "old TensorFlow Lite releases and can crash today's runtime; install the community build instead:"
 		say "  1. Open https://github.com/feranick/libedgetpu/releases and download the Debian 12 (bookworm)"
 		say "     arm64 package libedgetpu1-std_<version>_arm64.deb (libedgetpu1-max runs hotter and faster)."
 		say "     On Trixie the bookworm package is the one to try (not verified)."
 		say "  2. Install it with its dependency (libusb): sudo apt install ./libedgetpu1-std_*_arm64.deb"
 		say "  3. Check: ldconfig -p | grep libedgetpu.so.1"
 		say "  4. Unplug and re-plug the Coral; lsusb shows 1a6e:089a, then 18d1:9302 once it is in use."
-		say "  5. The model must be compiled for the TPU on an x86-64 PC (edgetpu_compiler): see README."
-		say "     Keep the plain int8 model next to the *_edgetpu.tflite one (CPU fallback)."
+		say "  5. The model must be compiled for the TPU on an x86-64 PC with edgetpu_compiler (from Coral's"
+		say "     apt repository, x86-64 only): see models/README.md. Keep the plain int8 model next to the"
+		say "     *_edgetpu.tflite one (CPU fallback). Then: emojify doctor"
 	fi
 }
 
