@@ -3,8 +3,9 @@
 #
 #   On the Raspberry Pi (64-bit Raspberry Pi OS / Debian Bookworm or Trixie, aarch64), as root:
 #       sudo ./setup.sh --service kiosk        # or: --service headless
-#     installs the apt packages (picamera2, emoji font, EGL/GBM/DRM), a virtual environment
-#     that sees apt's picamera2, the service user, /etc/emojify/config.toml and the systemd unit.
+#     installs the apt packages (picamera2, emoji font, EGL/GBM/DRM/Mesa), a virtual environment
+#     that sees apt's picamera2 (and keeps apt's numpy for every later pip call), the service
+#     user, /etc/emojify/config.toml, the systemd unit and an `emojify` command for every user.
 #
 #   On any other Linux, or without root (a development PC, CI):
 #       ./setup.sh            # .venv with the app, display and demo extras
@@ -18,12 +19,18 @@ set -o errtrace
 readonly TORCH_PIN="torch==2.13.0"
 # apt packages for the Pi (same names on Bookworm and Trixie). python3-picamera2 comes from the
 # Raspberry Pi repository and is optional elsewhere (a USB camera works through OpenCV).
-readonly PI_APT_PACKAGES=(python3-venv fonts-noto-color-emoji libegl1 libgles2 libgbm1 libdrm2 acl)
+# libgl1-mesa-dri: the vc4/v3d drivers libgbm/libEGL load for the KMS/DRM kiosk (only a
+# Recommends of libgbm1 on Bookworm, which --no-install-recommends would leave out).
+readonly PI_APT_PACKAGES=(python3-venv fonts-noto-color-emoji libegl1 libgles2 libgbm1 libdrm2 libgl1-mesa-dri acl)
 readonly PI_APT_CAMERA=python3-picamera2
 readonly SERVICE_GROUPS=(video render input plugdev)
 readonly CONFIG_DIR=/etc/emojify
 readonly UNIT_DIR=/etc/systemd/system
 readonly UDEV_RULE=/etc/udev/rules.d/99-edgetpu.rules
+readonly COMMAND_LINK=/usr/local/bin/emojify
+# With apt's numpy 1.x (Bookworm), the newest releases of these need numpy 2: without the bounds
+# pip tries (and downloads) each newer release before it settles on the last one that fits.
+readonly NUMPY1_BOUNDS=("opencv-python-headless<4.12" "scipy<1.16" "ml_dtypes<0.6")
 readonly MIN_PY_MINOR=11 # Python 3.11+
 
 INSTALL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -90,7 +97,8 @@ Installs Emojify Edge from this clone ($INSTALL_DIR).
 
 On a Raspberry Pi with 64-bit Raspberry Pi OS (Debian Bookworm or Trixie, aarch64), run as root:
   apt packages ($PI_APT_CAMERA ${PI_APT_PACKAGES[*]}),
-  .venv with --system-site-packages (picamera2 comes from apt) and the [display] extra,
+  .venv with --system-site-packages (picamera2 comes from apt) and the [display,demo] extras,
+  numpy pinned to apt's for every pip call in .venv (.venv/pip.conf), $COMMAND_LINK,
   the service user, $CONFIG_DIR/config.toml (only if absent) and, with --service, the unit.
 Anywhere else, or without root: a plain .venv with the [display,demo] extras (a development PC).
 
@@ -378,7 +386,7 @@ install_dev() {
 	((WITH_DEV)) && extras+=",dev,train"
 	((WITH_MQTT)) && extras+=",mqtt"
 	local constraints=""
-	# Kept from the Pi setup: numpy stays apt's version (see write_numpy_constraint).
+	# Kept from the Pi setup: numpy stays apt's version (see write_pip_pins).
 	[[ -f "$VENV/emojify-constraints.txt" ]] && constraints="$VENV/emojify-constraints.txt"
 	pip_install_project "$extras" "$constraints"
 	((WITH_CORAL)) && coral_dev_notes
@@ -442,24 +450,45 @@ install_apt_packages() {
 	run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${install[@]}"
 }
 
-# Pin the venv's numpy to apt's: picamera2's compiled helpers (simplejpeg, …) are built against
-# it, and a pip numpy of another major version in the venv would shadow it and break them.
-# Sets CONSTRAINTS to the file's path, or to "" when apt's Python has no numpy.
+# Pin the venv's numpy to apt's, for every pip call in the venv and not only this script's:
+# picamera2's compiled helpers (simplejpeg, …) are built against apt's numpy, and a pip numpy of
+# another version in the venv would shadow it and break them ("numpy.dtype size changed").
+# .venv/pip.conf names the constraints file, so `.venv/bin/pip install ...` (or pip in the
+# activated venv) keeps the pin too. Sets CONSTRAINTS to the file's path, or to "" when apt's
+# Python has no numpy.
 CONSTRAINTS=""
-write_numpy_constraint() {
-	local sys_numpy file="$VENV/emojify-constraints.txt"
+write_pip_pins() {
+	local sys_numpy file="$VENV/emojify-constraints.txt" conf="$VENV/pip.conf" text
 	CONSTRAINTS=""
 	sys_numpy="$("$PYTHON" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)"
 	if [[ -z "$sys_numpy" ]]; then
-		((DRY_RUN)) || rm -f "$file"
+		((DRY_RUN)) || rm -f "$file" "$conf"
 		return 0
 	fi
-	say "pinning numpy==$sys_numpy in .venv (the apt version that picamera2 is built against)"
+	say "pinning numpy==$sys_numpy for every pip call in .venv (the apt version that picamera2 is built against)"
+	text="# Written by setup.sh: apt's numpy (picamera2 is built against it) and what fits with it.
+numpy==$sys_numpy"
+	if [[ "$sys_numpy" == 1.* ]]; then
+		text+="$(printf '\n%s' "${NUMPY1_BOUNDS[@]}")"
+	fi
 	if ((!DRY_RUN)); then
-		printf 'numpy==%s\n' "$sys_numpy" >"$file"
-		[[ "$OWNER" == "$(id -un)" ]] || chown "$OWNER" "$file"
+		printf '%s\n' "$text" >"$file"
+		printf '# Written by setup.sh: every pip in this venv keeps apt'"'"'s numpy.\n[global]\nconstraint = %s\n' "$file" >"$conf"
+		[[ "$OWNER" == "$(id -un)" ]] || chown "$OWNER" "$file" "$conf"
 	fi
 	CONSTRAINTS="$file"
+}
+
+# A numpy that pip put into .venv (before the pin held for every pip call) shadows apt's: remove it.
+remove_venv_numpy() {
+	local origin
+	[[ -n "$CONSTRAINTS" ]] || return 0
+	origin="$("$VENV/bin/python" -c 'import importlib.util as u; s = u.find_spec("numpy"); print(s.origin if s else "")' 2>/dev/null || true)"
+	[[ "$origin" == "$VENV"/* ]] || return 0
+	step "removing the numpy that pip installed into .venv: apt's numpy is the one picamera2 needs" \
+		"remove it by hand: $VENV/bin/pip uninstall numpy"
+	as_owner "$VENV/bin/python" -m pip uninstall -y -q --disable-pip-version-check numpy
+	((DRY_RUN)) || rm -f "$STAMP" # the next step re-checks every package against the pins
 }
 
 ensure_group() {
@@ -672,8 +701,9 @@ install_pi() {
 		((DRY_RUN)) || die "$PYTHON is missing or older than 3.$MIN_PY_MINOR." "Use 64-bit Raspberry Pi OS Bookworm or Trixie."
 	fi
 	ensure_venv 1
-	local extras="display"
-	write_numpy_constraint
+	local extras="display,demo" # demo: the built-in demo source, for trying it without a camera
+	write_pip_pins
+	remove_venv_numpy
 	((WITH_MQTT)) && extras+=",mqtt"
 	((WITH_DEV)) && extras+=",dev" && say "--dev on the Pi: adding the [dev] extra (tests); PyTorch/training stay on the PC"
 	pip_install_project "$extras" "$CONSTRAINTS"
