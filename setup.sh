@@ -547,18 +547,73 @@ grant_read_access() {
 	fi
 }
 
+# A password in the config (an [mqtt] password or a user:password@ URL).
+config_has_secret() {
+	grep -Eq '^[[:space:]]*password[[:space:]]*=[[:space:]]*["'"'"'][^"'"'"']' "$1" ||
+		grep -Eq '://[^/@"'"'"'[:space:]]*:[^/@"'"'"'[:space:]]+@' "$1"
+}
+
+# The config is readable by every user, so that `emojify run`, `doctor` and `capture` work for
+# the login user without sudo, unless it holds a password: then only root and the service's group.
 install_config() {
 	local src="$INSTALL_DIR/systemd/config.toml" dst="$CONFIG_DIR/config.toml" group
 	group="$(id -gn "$SERVICE_USER" 2>/dev/null || echo root)"
 	run install -d -m 0755 "$CONFIG_DIR"
 	if [[ -e "$dst" ]]; then
 		say "keeping your $dst (the shipped default is $src)"
+		if config_has_secret "$dst"; then
+			if [[ "$(stat -c %a "$dst")" != 640 ]]; then
+				say "$dst holds a password: making it readable by root and group $group only"
+				run chown "root:$group" "$dst"
+				run chmod 0640 "$dst"
+			fi
+			warn "$dst holds a password, so only root and the service can read it: run emojify with sudo to use it."
+		elif [[ "$(stat -c %a "$dst")" != 644 ]]; then
+			say "making $dst readable by every user (it holds no password), so emojify works without sudo"
+			run chmod 0644 "$dst"
+		fi
 	elif [[ -f "$src" ]]; then
 		step "writing $dst from $src" "check that $CONFIG_DIR is writable"
-		run install -m 0640 -o root -g "$group" "$src" "$dst"
+		run install -m 0644 -o root -g root "$src" "$dst"
 	else
 		warn "$src is missing: no $dst written (the service will not start without it)"
 	fi
+	local env_file="$CONFIG_DIR/environment"
+	if [[ ! -e "$env_file" ]]; then
+		step "writing $env_file (variables for the service; readable by root only)" "check that $CONFIG_DIR is writable"
+		if ((DRY_RUN)); then
+			say "would write $env_file"
+		else
+			install -m 0600 -o root -g root /dev/null "$env_file"
+			cat >"$env_file" <<'EOF'
+# Emojify Edge: environment variables for the service (emojify-kiosk / emojify-headless).
+# systemd reads this file as root before the service starts; it is readable by root only.
+# One VARIABLE=value per line; restart the service after a change.
+#
+# Pi 5 showing nothing on the screen (SDL picked the wrong DRM card):
+#SDL_KMSDRM_DEVICE_INDEX=1
+EOF
+		fi
+	fi
+}
+
+# `emojify` for every user (the docs say `emojify capture`, `emojify doctor`): a link to .venv's.
+link_command() {
+	local target="$VENV/bin/emojify"
+	if [[ -L "$COMMAND_LINK" && "$(readlink "$COMMAND_LINK")" == "$target" ]]; then
+		say "$COMMAND_LINK -> $target"
+		return
+	fi
+	if [[ -e "$COMMAND_LINK" && ! -L "$COMMAND_LINK" ]]; then
+		warn "$COMMAND_LINK exists and is not a link made by setup.sh: left alone. Run $target instead."
+		return
+	fi
+	if [[ -L "$COMMAND_LINK" ]]; then
+		say "$COMMAND_LINK pointed to $(readlink "$COMMAND_LINK"): now to this clone's"
+	fi
+	step "linking $COMMAND_LINK -> $target (emojify for every user)" "check that $(dirname "$COMMAND_LINK") is writable"
+	run install -d -m 0755 "$(dirname "$COMMAND_LINK")"
+	run ln -sfn "$target" "$COMMAND_LINK"
 }
 
 render_unit() { # render_unit KIND > file
@@ -637,8 +692,8 @@ uninstall_service() {
 	done
 	if ((removed)) && systemd_running; then run systemctl daemon-reload; fi
 	((removed)) || say "no Emojify unit installed"
-	say "kept: $CONFIG_DIR, the user '$SERVICE_USER', /var/lib/emojify, /var/log/emojify and $VENV"
-	say "remove them by hand if wanted: sudo rm -r $CONFIG_DIR /var/lib/emojify /var/log/emojify; sudo userdel $SERVICE_USER"
+	say "kept: $CONFIG_DIR, the user '$SERVICE_USER', /var/lib/emojify, /var/log/emojify, $VENV and $COMMAND_LINK"
+	say "remove them by hand if wanted: sudo rm -r $CONFIG_DIR /var/lib/emojify /var/log/emojify $COMMAND_LINK; sudo userdel $SERVICE_USER"
 }
 
 install_coral() {
@@ -718,13 +773,14 @@ install_pi() {
 	ensure_service_user
 	grant_read_access
 	install_config
+	link_command
 	((WITH_CORAL)) && install_coral
 	if [[ -n "$SERVICE" ]]; then
 		install_service "$SERVICE"
-		say "done. Status: systemctl status emojify-$SERVICE   Logs: journalctl -u emojify-$SERVICE -f"
+		say "done. Status: emojify service status   Logs: journalctl -u emojify-$SERVICE -f   Check: emojify doctor"
 	else
 		say "done. Install a service with: sudo $0 --service kiosk   (or --service headless)"
-		say "Or try it by hand: $VENV/bin/emojify run --config $CONFIG_DIR/config.toml"
+		say "Or try it by hand: emojify doctor, then emojify run --display none (Ctrl-C stops it)"
 	fi
 	return 0
 }
