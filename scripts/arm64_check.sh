@@ -339,8 +339,11 @@ mount_system() { # mount_system ROOT: proc, sys, a minimal /dev, a fresh /run, D
 	ln -s /proc/self/fd/0 "$root/dev/stdin"
 	ln -s /proc/self/fd/1 "$root/dev/stdout"
 	ln -s /proc/self/fd/2 "$root/dev/stderr"
-	# A fresh /run: no /run/systemd/system and no /run/udev/control, as in an image build.
+	# A fresh /run: no /run/systemd/system and no /run/udev/control (so setup.sh takes its
+	# "not running here" paths), but /run/systemd itself, which a booted Pi has and
+	# systemd-analyze (run by the tests as pi) expects.
 	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
+	install -d -m 0755 "$root/run/systemd" "$root/run/lock"
 	rm -f "$root/etc/resolv.conf"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 }
