@@ -32,6 +32,10 @@ readonly COMMAND_LINK=/usr/local/bin/emojify
 # pip tries (and downloads) each newer release before it settles on the last one that fits.
 readonly NUMPY1_BOUNDS=("opencv-python-headless<4.12" "scipy<1.16" "ml_dtypes<0.6")
 readonly MIN_PY_MINOR=11 # Python 3.11+
+# Shipped defaults that changed: "section key old-value". An installed config that still holds
+# the old value (it was copied from an older template) gets today's line from systemd/config.toml;
+# a value its owner chose is kept.
+readonly CHANGED_DEFAULTS=("log max_bytes 10000000" "log backups 3")
 
 INSTALL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 readonly INSTALL_DIR
@@ -48,6 +52,7 @@ FORCE=0
 DRY_RUN=0
 PLATFORM=""
 PYTHON="${PYTHON:-}"
+ORIG_ARGS=""
 
 # ----------------------------------------------------------------------------- messages
 STEP="start"
@@ -553,6 +558,47 @@ config_has_secret() {
 		grep -Eq '://[^/@"'"'"'[:space:]]*:[^/@"'"'"'[:space:]]+@' "$1"
 }
 
+# toml_key_line FILE SECTION KEY [OLD [NEW_LINE]]: without OLD, print the line that sets KEY in
+# [SECTION] of FILE. With OLD and NEW_LINE, print FILE with that line replaced by NEW_LINE when its
+# value is OLD (underscores and a trailing comment ignored); exits 1 when nothing was replaced.
+toml_key_line() {
+	awk -v sec="$2" -v key="$3" -v old="${4:-}" -v new="${5:-}" '
+		/^[[:space:]]*\[/ { cur = $0; sub(/^[[:space:]]*\[[[:space:]]*/, "", cur); sub(/[[:space:]]*\].*$/, "", cur) }
+		{
+			line = $0; sub(/#.*/, "", line); hit = 0
+			if (cur == sec && line ~ ("^[[:space:]]*" key "[[:space:]]*=")) {
+				value = line; sub(/^[^=]*=/, "", value); gsub(/[[:space:]_]/, "", value); hit = 1
+			}
+			if (old == "") { if (hit) { print; found = 1; exit } ; next }
+			if (hit && value == old) { print new; found = 1 } else print
+		}
+		END { exit found ? 0 : 1 }' "$1"
+}
+
+# migrate_config DST TEMPLATE: the keys of CHANGED_DEFAULTS that DST still holds at their old
+# value get TEMPLATE's line (today's default and its comment). Mode and owner are kept.
+migrate_config() {
+	local dst="$1" src="$2" entry section key old new shown tmp
+	[[ -f "$src" ]] || return 0
+	for entry in "${CHANGED_DEFAULTS[@]}"; do
+		read -r section key old <<<"$entry"
+		new="$(toml_key_line "$src" "$section" "$key")" || continue
+		toml_key_line "$dst" "$section" "$key" "$old" "$new" >/dev/null || continue
+		shown="${new%%#*}"
+		shown="${shown%"${shown##*[![:space:]]}"}"
+		if ((DRY_RUN)); then
+			say "would update $dst: [$section] $key = $old (an old default) -> $shown"
+			continue
+		fi
+		tmp="$(mktemp "$dst.XXXXXX")"
+		toml_key_line "$dst" "$section" "$key" "$old" "$new" >"$tmp"
+		chmod --reference="$dst" "$tmp"
+		chown --reference="$dst" "$tmp" 2>/dev/null || true
+		mv -f "$tmp" "$dst"
+		say "updated $dst: [$section] $key = $old was the old default, now $shown (your own settings are kept)"
+	done
+}
+
 # The config is readable by every user, so that `emojify run`, `doctor` and `capture` work for
 # the login user without sudo, unless it holds a password: then only root and the service's group.
 install_config() {
@@ -561,6 +607,7 @@ install_config() {
 	run install -d -m 0755 "$CONFIG_DIR"
 	if [[ -e "$dst" ]]; then
 		say "keeping your $dst (the shipped default is $src)"
+		migrate_config "$dst" "$src"
 		if config_has_secret "$dst"; then
 			if [[ "$(stat -c %a "$dst")" != 640 ]]; then
 				say "$dst holds a password: making it readable by root and group $group only"
@@ -786,21 +833,26 @@ install_pi() {
 }
 
 # ----------------------------------------------------------------------------- main
-ORIG_ARGS="$*"
-parse_args "$@"
-detect_platform
+main() {
+	ORIG_ARGS="$*"
+	parse_args "$@"
+	detect_platform
 
-if ((UNINSTALL)); then
-	uninstall_service
-	[[ -z "$SERVICE" ]] && exit 0
-fi
-
-if [[ "$MODE" == pi ]]; then
-	install_pi
-else
-	if [[ -n "$SERVICE" ]]; then
-		die "--service needs 64-bit Raspberry Pi OS / Debian (aarch64) and root; this is ${OS_PRETTY:-$OS_KERNEL} on $MACHINE as $(id -un)." \
-			"On the Pi: sudo $0 --service $SERVICE"
+	if ((UNINSTALL)); then
+		uninstall_service
+		[[ -z "$SERVICE" ]] && exit 0
 	fi
-	install_dev
-fi
+
+	if [[ "$MODE" == pi ]]; then
+		install_pi
+	else
+		if [[ -n "$SERVICE" ]]; then
+			die "--service needs 64-bit Raspberry Pi OS / Debian (aarch64) and root; this is ${OS_PRETTY:-$OS_KERNEL} on $MACHINE as $(id -un)." \
+				"On the Pi: sudo $0 --service $SERVICE"
+		fi
+		install_dev
+	fi
+}
+
+# Sourced (the tests call single functions), nothing runs.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
