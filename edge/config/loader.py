@@ -27,7 +27,7 @@ MAX_CONFIG_BYTES = 1 << 20
 
 #: Where msgspec says a value failed: ``... - at `$.section.key```.
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
-_UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>.*)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>.*)`", re.S)  # a key may hold a newline
 
 
 def _line_of(text: str, section: str, key: str | None) -> int | None:
@@ -130,7 +130,7 @@ def _conflict(what: str, section: str, path: str, text: str) -> ConfigError:
     named = [word for word in re.findall(r"[a-z_]+", what) if word in names]
     lines = [_where(path, text, section, key) for key in named]
     where = next((w for w in lines if w != path), path)
-    return ConfigError(f"{where}: [{section}] {what}")
+    return ConfigError(f"{where}: [{section}] {shorten(one_line(what), 300)}")
 
 
 def build_config(data: dict[str, Any], path: str = "<options>", text: str = "") -> Config:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from edge.config.loader import build_config, load_config
@@ -60,6 +60,7 @@ def _one_line(exc: BaseException) -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs())
+@example({"camera": {"\n": None}})  # an unknown key that is a line break (found by this fuzz)
 def test_config_values_fuzz_never_a_traceback_always_one_config_error_line(data):
     try:
         config = build_config(data, "fuzz.toml")
