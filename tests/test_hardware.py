@@ -32,8 +32,30 @@ def test_pi_camera_delivers_grey_frames_at_camera_rate():
     assert 59 / span > 20, f"{59 / span:.1f} fps"
 
 
+def test_usb_webcam_delivers_grey_frames():
+    """The first V4L2 camera that ``auto`` would take (a USB UVC webcam) gives frames at a usable rate."""
+    from edge.sources.auto import list_video_devices, probe_v4l2
+    from edge.sources.opencv_source import OpenCVCameraSource
+
+    reasons = {device: probe_v4l2(device) for device in list_video_devices()}
+    usable = [device for device, reason in reasons.items() if reason is None]
+    if not usable:
+        pytest.skip(f"no V4L2 camera gives a frame ({reasons or 'no /dev/video* camera device'})")
+    source = OpenCVCameraSource(usable[0])
+    source.open()
+    try:
+        frames = [source.read() for _ in range(60)]
+    finally:
+        source.close()
+    assert all(f.gray.ndim == 2 and f.gray.dtype == np.uint8 and min(f.gray.shape) >= 120 for f in frames)
+    span = frames[-1].timestamp - frames[0].timestamp
+    print(f"{usable[0]}: {frames[0].gray.shape[1]}x{frames[0].gray.shape[0]} at {59 / span:.1f} fps")
+    assert 59 / span > 10, f"{usable[0]}: {59 / span:.1f} fps (a webcam in dim light drops its rate: add light)"
+
+
 def test_kiosk_opens_on_kms_drm():
-    from edge.sinks.kiosk import KioskOptions, KioskSink, display_available
+    from edge.display.probe import display_available
+    from edge.sinks.kiosk import KioskOptions, KioskSink
 
     ok, reason = display_available("kiosk")
     if not ok:
