@@ -435,10 +435,10 @@ run_checks() { # run_checks RELEASE
 	check setup-again 900 "cd $repo && sudo ./setup.sh --service kiosk 2>&1 | tee /tmp/again.log; grep -q 'Python packages are up to date' /tmp/again.log"
 	check on-path 300 "command -v emojify && test \"\$(command -v emojify)\" = /usr/local/bin/emojify && emojify --help >/dev/null"
 	check config 300 "ls -l /etc/emojify/ && grep -n '^source' /etc/emojify/config.toml && grep -q '^source = \"auto\"' /etc/emojify/config.toml && emojify check-config --config /etc/emojify/config.toml"
-	check demo-run 900 "cd && TIMEFORMAT='emojify run: %R s'; time emojify run --source demo --display none --max-frames 100 >/tmp/demo.jsonl 2>/tmp/demo.err; rc=\$?; tail -n 5 /tmp/demo.err; python3 - <<'EOF'
+	check demo-run 900 "cd && TIMEFORMAT='emojify run: %R s'; time emojify run --source demo --display none --max-frames 100 --log-lines frames >/tmp/demo.jsonl 2>/tmp/demo.err; rc=\$?; tail -n 5 /tmp/demo.err; python3 - <<'EOF'
 import json, collections
 rows = [json.loads(line) for line in open('/tmp/demo.jsonl')]
-frames = [r for r in rows if 'frame' in r]
+frames = [r for r in rows if 'frame' in r and 'type' not in r]  # frame lines (the others have a type)
 with_face = sum(1 for r in frames if r.get('faces'))
 decisions = collections.Counter(r.get('decision') for r in frames)
 print(f'{len(frames)} frame lines, {with_face} with a face, decisions {dict(decisions)}')
@@ -447,7 +447,7 @@ if ms: print(f'classify median {ms[len(ms)//2]:.1f} ms (emulated)')
 raise SystemExit(0 if len(frames) == 100 and with_face > 50 else 1)
 EOF
 test \$rc = 0"
-	check default-run 900 "cd && emojify run --display none --max-frames 20 >/tmp/auto.jsonl 2>/tmp/auto.err; rc=\$?; grep -i 'source' /tmp/auto.err | head -n 5; test \$rc = 0 && test \$(grep -c '\"frame\"' /tmp/auto.jsonl) = 20"
+	check default-run 900 "cd && emojify run --display none --max-frames 20 --log-lines frames >/tmp/auto.jsonl 2>/tmp/auto.err; rc=\$?; grep -i 'source' /tmp/auto.err | head -n 5; test \$rc = 0 && test \$(grep -c '\"frame\"' /tmp/auto.jsonl) = 20"
 	check kiosk-dummy 900 "cd && SDL_VIDEODRIVER=dummy emojify run --source demo --display kiosk --max-frames 30 >/tmp/kiosk.out 2>&1; rc=\$?; tail -n 5 /tmp/kiosk.out; test \$rc = 0"
 	check doctor 600 "emojify doctor"
 	check numpy-apt 300 "$numpy_is_apts && echo 'apt python3-numpy: $apt_numpy'; cat $venv/pip.conf $venv/emojify-constraints.txt"
