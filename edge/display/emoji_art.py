@@ -296,13 +296,30 @@ def draw_spinner(surface: pygame.Surface, center: tuple[int, int], radius: int, 
     pygame.draw.arc(surface, color, rect, start, start + 1.5 * math.pi, max(3, radius // 5))
 
 
+#: Seconds of one breath of the idle face.
+BREATH_PERIOD = 5.0
+
+
+def breath_at(now: float) -> float:
+    """How far the idle face has breathed in at ``now``: 0 (out) to 1 (in), one breath per period."""
+    return 0.5 - 0.5 * math.cos(2 * math.pi * now / BREATH_PERIOD)
+
+
 def draw_idle_face(
-    screen: pygame.Surface, center: tuple[int, int], size: int, now: float, background: Color, color: Color
+    screen: pygame.Surface, center: tuple[int, int], size: int, breath: float, background: Color, color: Color
 ) -> None:
-    """A slowly breathing soft circle with a calm closed-eyes face (the "come closer" screen)."""
+    """A slowly breathing soft circle with a calm closed-eyes face (the "come closer" screen).
+
+    Args:
+        screen: Target surface.
+        center: Centre in pixels.
+        size: Diameter of the face at rest, in pixels.
+        breath: :func:`breath_at` the time drawn.
+        background: The colour around it.
+        color: The face's colour.
+    """
     import pygame
 
-    breath = 0.5 - 0.5 * math.cos(2 * math.pi * now / 5.0)
     r = size / 2 * (0.8 + 0.12 * breath)
     for i in range(8, 0, -1):
         pygame.draw.circle(screen, blend(background, color, 0.05 + 0.03 * (8 - i)), center, r * (1 + 0.06 * i))

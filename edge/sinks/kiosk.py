@@ -1,9 +1,15 @@
-"""The kiosk sink: a big emoji, the seven scores, an optional camera preview and debug overlay, and the keys.
+"""The kiosk sink: a big emoji, its name and percentage, the seven scores, an optional preview and debug panel.
 
 pygame (``pygame-ce``) is imported by the methods that draw, so headless installs never need
-it. Looks come from :mod:`edge.display` (theme, layout, artwork); everything is scaled from the
-surface size (800×480 up to 3840×2160). Nothing here writes images anywhere; tests save
-``KioskSink.surface`` themselves.
+it. Looks come from :mod:`edge.display` (theme, layout, artwork, the screens' elements);
+everything is scaled from the surface size (800×480 up to 3840×2160, portrait too). Nothing here
+writes images anywhere; tests save ``KioskSink.surface`` themselves.
+
+How it stays cheap: the loop hands every report to :meth:`KioskSink.handle`, which keeps the
+newest and draws at most once per display refresh (a faster camera does not cost more frames);
+a frame repaints only the boxes whose content changed (:mod:`edge.display.scene`) and updates
+only those on the display, so a steady emoji costs next to nothing. Animations (the cross-fade,
+the idle face's breath, spinners) follow the kiosk's clock, not the camera's frame rate.
 """
 
 from __future__ import annotations
@@ -14,36 +20,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from edge.core.errors import ConfigError
-from edge.core.labels import LABELS, NUM_CLASSES
 from edge.core.stats import RateMeter
 from edge.core.types import FrameReport, RunInfo
-from edge.display.camera_view import draw_preview
-from edge.display.emoji_art import THINKING, EmojiArt, draw_camera_icon, draw_glow, draw_idle_face, draw_spinner
-from edge.display.layout import Layout, make_layout
+from edge.display.debug_panel import Row
+from edge.display.elements import Glows, Look
+from edge.display.emoji_art import THINKING, EmojiArt
+from edge.display.layout import GLOW_SCALE, Layout, make_layout
 from edge.display.modes import SCREEN_MODES
 from edge.display.probe import display_hint
-from edge.display.score_bars import ScoreBars
+from edge.display.scene import Scene
 from edge.display.screen import check_screen, close_screen, open_screen, set_screen_mode
-from edge.display.text import TextCache, blit_center
-from edge.display.theme import (
-    AMBER,
-    BG,
-    BG_ERROR,
-    GREY,
-    IDLE,
-    LABEL_COLORS,
-    RED,
-    TEXT,
-    TEXT_DIM,
-    TITLES,
-    UNSURE_TITLE,
-    Color,
-    blend,
-    message_text,
-)
+from edge.display.screens import FACE_STATES, FaceScreen, MessageScreen, ScreenFrame, look_of
+from edge.display.text import TextCache
+from edge.display.theme import BG, LABEL_COLORS
+from edge.display.transition import LEVELS, Transition
 from edge.sinks.base import NullSink, SinkSetup
 from edge.sinks.fallback import FallbackSink
 from edge.sinks.jsonlog import json_lines
@@ -52,6 +43,13 @@ if TYPE_CHECKING:
     import pygame
 
 log = logging.getLogger(__name__)
+
+#: Display refresh rate assumed when SDL does not know it (Hz).
+DEFAULT_REFRESH = 60.0
+#: How early (in frame intervals) a report may come and still be drawn at once.
+JITTER = 0.25
+#: What changes the screen: the state, the label and (camera lost) the cause.
+ScreenKey = tuple[str, str | None, str | None]
 
 
 @dataclass
@@ -66,6 +64,7 @@ class KioskOptions:
         font_path: Colour emoji font to use instead of the usual places.
         transition_ms: Cross-fade time between screens in milliseconds (0 = none).
         status_text: Optional callable giving a short line for the footer.
+        max_fps: Most frames drawn per second; ``None`` is the display's refresh rate.
     """
 
     mode: str = "kiosk"
@@ -75,6 +74,7 @@ class KioskOptions:
     font_path: str | None = None
     transition_ms: int = 250
     status_text: Callable[[], str] | None = None
+    max_fps: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in SCREEN_MODES:
@@ -83,23 +83,21 @@ class KioskOptions:
             raise ConfigError(f"display size {self.size!r} must be two positive numbers, e.g. 800x480")
         if self.transition_ms < 0:
             raise ConfigError(f"transition_ms {self.transition_ms} must be 0 or more")
+        if self.max_fps is not None and not self.max_fps > 0:
+            raise ConfigError(f"max_fps {self.max_fps} must be more than 0")
 
 
-def _ease(t: float) -> float:
-    return 1 - (1 - t) ** 3
-
-
-def _scores(raw: np.ndarray) -> np.ndarray:
-    scores = np.nan_to_num(np.asarray(raw, dtype=np.float64).ravel(), nan=0.0)
-    if scores.size != NUM_CLASSES:
-        return np.zeros(NUM_CLASSES)
-    return np.clip(scores, 0.0, 1.0)
+def screen_key(report: FrameReport) -> ScreenKey:
+    """What on screen a report asks for: state, label, and the cause while the camera is lost."""
+    d = report.decision
+    fault = report.camera_fault if d.state == "camera_lost" else None
+    return (d.state, d.label if d.state in FACE_STATES else None, fault)
 
 
 class KioskSink:
     """Shows each frame report fullscreen (or in a window): the :class:`edge.sinks.Sink` for people.
 
-    Keys: ``d`` debug overlay, ``f`` fullscreen/window, ``p`` camera preview, ``q``/``Esc`` quit.
+    Keys: ``d`` debug panel, ``f`` fullscreen/window, ``p`` camera preview, ``q``/``Esc`` quit.
 
     Args:
         options: Look and behaviour; defaults to a fullscreen kiosk.
@@ -117,14 +115,22 @@ class KioskSink:
         self._quit = False
         self._rate = RateMeter(32)
         self._info = RunInfo()
-        self._key: tuple[str, str | None] | None = None
-        self._fade_from: pygame.Surface | None = None
-        self._fade_t0 = 0.0
-        self._layouts: dict[tuple[int, int, bool], Layout] = {}
         self._texts = TextCache()
-        self._bars = ScoreBars(self._texts)
-        self._glows: dict[tuple[Color, int, Color], pygame.Surface] = {}
+        self._scene = Scene()
+        self._screens: dict[tuple[object, ...], FaceScreen | MessageScreen] = {}
+        self._glows: dict[int, Glows] = {}
+        self._layouts: dict[tuple[int, int, bool, bool], Layout] = {}
+        self._key: ScreenKey = ("starting", None, None)
+        self._look = Look(THINKING, BG)
+        self._from: Look | None = None
+        self._transition: Transition | None = None
+        self._report: FrameReport | None = None
+        self._seq = 0
+        self._interval = 1.0 / (self._opts.max_fps or DEFAULT_REFRESH)
+        self._next_frame = 0.0
+        self._draw_ms = 0.0
         self._status_failed = False
+        self.frames_drawn = 0
 
     # -- Sink protocol -------------------------------------------------------------------------
 
@@ -132,7 +138,7 @@ class KioskSink:
         """Open the window or fullscreen surface and show the starting screen.
 
         Args:
-            info: What this run is made of (the debug overlay shows the model and delegate).
+            info: What this run is made of (the debug panel shows the model and delegate).
 
         Raises:
             DisplayError: pygame is missing or the display cannot be opened; the message says why.
@@ -145,55 +151,30 @@ class KioskSink:
         mode = self._opts.mode
         self._screen = open_screen(mode, self._opts.size, "Emojify Edge", display_hint(mode))
         self._fullscreen = mode == "kiosk"
+        refresh = pygame.display.get_current_refresh_rate() or DEFAULT_REFRESH
+        self._interval = 1.0 / (self._opts.max_fps or refresh)
         self._art = EmojiArt(self._opts.font_path)
         screen = self.surface
         log.info("display open: %s %dx%d via SDL %s", mode, *screen.get_size(), pygame.display.get_driver())
-        self._draw_message(screen, self._layout(), "starting", self._clock())
-        pygame.display.flip()
+        self._render(self._clock())
+        self._warm_up()
 
     def handle(self, report: FrameReport) -> None:
-        """Draw one report and flip the display.
+        """Take the newest report; draw it when the display is due for a frame and something changed.
 
         Args:
             report: The frame report; ``report.decision`` picks the screen.
         """
-        import pygame
-
         if self._screen is None:
             raise RuntimeError("KioskSink is not open: call open() first")
         self._pump()  # first: the f key may replace the surface
-        screen = self.surface
         now = self._clock()
         self._rate.tick(now)
-        decision = report.decision
-        key = ("face", decision.label) if decision.state == "face" else (decision.state, report.camera_fault)
-        if key != self._key:
-            if self._key is not None and self._opts.transition_ms > 0:
-                self._fade_from = screen.copy()
-                self._fade_t0 = now
-            self._key = key
-        progress = self._progress(now)
-        lay = self._layout()
-        if decision.state in ("face", "unsure"):
-            self._draw_face(screen, lay, report, progress)
-            box = lay.preview
-        else:
-            self._draw_message(screen, lay, decision.state, now, report.camera_fault)
-            box = lay.corner
-        if self._preview and box is not None:
-            draw_preview(screen, report, box, max(2, round(lay.base / 240)))
-        if self._fade_from is not None:
-            if progress >= 1.0:
-                self._fade_from = None
-            else:
-                # 254 at most: pygame-ce blits a surface with alpha 255 through a ~10x slower path.
-                self._fade_from.set_alpha(min(254, round(255 * (1 - _ease(progress)))))
-                screen.blit(self._fade_from, (0, 0))
-        self._draw_footer(screen, lay)
-        if self._debug:
-            self._draw_debug(screen, lay, report)
-        pygame.display.flip()
-        check_screen()
+        self._report = report
+        self._seq += 1
+        self._change_to(screen_key(report), now)
+        if now >= self._next_frame - JITTER * self._interval:
+            self._render(now)
 
     def poll_quit(self) -> bool:
         """Handle pending window events; True once q, Esc or the window close button was pressed."""
@@ -206,7 +187,7 @@ class KioskSink:
         if self._screen is None:
             return
         self._screen = None
-        self._fade_from = None
+        self._forget()
         self._texts.clear()
         close_screen()
 
@@ -230,15 +211,33 @@ class KioskSink:
 
     @property
     def fps(self) -> float:
-        """Frames per second over the last :meth:`handle` calls (0.0 before two calls)."""
+        """Reports per second over the last :meth:`handle` calls (0.0 before two calls)."""
         return self._rate.rate
+
+    @property
+    def layout(self) -> Layout:
+        """The layout in use (what the keys p and d chose, at the surface's size)."""
+        w, h = self.surface.get_size()
+        key = (w, h, self._preview, self._debug)
+        lay = self._layouts.get(key)
+        if lay is None:
+            lay = self._layouts[key] = make_layout(w, h, self._preview, self._debug)
+        return lay
 
     # -- state ---------------------------------------------------------------------------------
 
+    def _forget(self) -> None:
+        """Drop every screen and cached surface (the surface was replaced or closed)."""
+        self._scene.invalidate()
+        self._screens.clear()
+        self._glows.clear()
+        self._layouts.clear()
+
     def _set_mode(self, fullscreen: bool) -> None:
         self._screen = set_screen_mode(fullscreen, self._opts.size)
+        check_screen()
         self._fullscreen = fullscreen
-        self._fade_from = None
+        self._forget()
 
     def _pump(self) -> None:
         import pygame
@@ -258,121 +257,121 @@ class KioskSink:
                 elif event.key == pygame.K_f:
                     self._set_mode(not self._fullscreen)
 
-    def _progress(self, now: float) -> float:
-        if self._fade_from is None or self._opts.transition_ms <= 0:
-            return 1.0
-        return min(1.0, max(0.0, (now - self._fade_t0) * 1000.0 / self._opts.transition_ms))
+    def _change_to(self, key: ScreenKey, now: float) -> None:
+        """Start the transition to screen ``key`` (nothing when it is already shown)."""
+        if key == self._key:
+            return
+        previous, self._key = self._key, key
+        face = key[0] in FACE_STATES
+        cross = face and previous[0] in FACE_STATES
+        running = self._transition
+        if cross and not (running is not None and running.cross and running.mix(now) < LEVELS // 2):
+            self._from = self._look  # fade from what is most visible now
+        elif not cross:
+            self._from = None
+        if face:
+            self._look = look_of(key[0], key[1])
+        duration = self._opts.transition_ms / 1000.0
+        self._transition = Transition(now, duration, cross) if duration > 0 else None
 
-    def _layout(self) -> Layout:
-        w, h = self.surface.get_size()
-        key = (w, h, self._preview)
-        lay = self._layouts.get(key)
-        if lay is None:
-            lay = self._layouts[key] = make_layout(w, h, self._preview)
-        return lay
+    # -- drawing -------------------------------------------------------------------------------
 
-    # -- text ----------------------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        """Make the emoji artwork and glows at this size now, while the starting screen shows.
 
-    def _font(self, px: int) -> pygame.font.Font:
-        return self._texts.font(px)
+        A glow takes several milliseconds to make (tens at 4K): made on first use, it would be in
+        the middle of a transition. Every accent's glow is made here, as many as the budget keeps.
+        """
+        assert self._art is not None
+        size = self.layout.emoji[2]
+        for key in (*LABEL_COLORS, THINKING):
+            self._art.get(key, size)
+        glows = self._glows_for(round(size * GLOW_SCALE))
+        accents = [look_of("unsure", None).accent, *LABEL_COLORS.values(), BG]
+        for color in accents[: glows.limit]:
+            glows.get(color)
 
-    def _text(self, text: str, px: int, color: Color, max_w: int = 0) -> pygame.Surface:
-        return self._texts.render(text, px, color, max_w)
-
-    # -- screens -------------------------------------------------------------------------------
-
-    def _glow(self, color: Color, size: int, background: Color) -> pygame.Surface:
-        key = (color, size, background)
-        surf = self._glows.get(key)
-        if surf is None:
-            if len(self._glows) > 32:
+    def _glows_for(self, size: int) -> Glows:
+        glows = self._glows.get(size)
+        if glows is None:
+            if len(self._glows) >= 2:
                 self._glows.clear()
-            surf = self._glows[key] = draw_glow(size, color, background)
-        return surf
+            glows = self._glows[size] = Glows(size, BG)
+        return glows
 
-    def _draw_face(self, screen: pygame.Surface, lay: Layout, report: FrameReport, progress: float) -> None:
+    def _screen_for(self, lay: Layout, state: str) -> FaceScreen | MessageScreen:
+        kind = "face" if state in FACE_STATES else ("camera_lost" if state == "camera_lost" else "message")
+        key = (lay, kind)
+        screen = self._screens.get(key)
+        if screen is None:
+            assert self._art is not None
+            if kind == "face":
+                glows = self._glows_for(round(lay.emoji[2] * GLOW_SCALE))
+                screen = FaceScreen(lay, self._art, self._texts, glows)
+            else:
+                screen = MessageScreen(lay, self._texts, camera_lost=kind == "camera_lost")
+            self._screens[key] = screen
+        return screen
+
+    def _frame(self, now: float) -> ScreenFrame:
+        tr = self._transition
+        live = tr is not None and not tr.done(now)
+        text_level = tr.text_level(now) if live and tr is not None else LEVELS
+        picture_level = tr.mix(now) if live and tr is not None and not tr.cross else LEVELS
+        rows = self._debug_rows() if self._debug else ()
+        return ScreenFrame(self._report, self._seq, text_level, picture_level, self._footer(), rows, now)
+
+    def _render(self, now: float) -> None:
+        """Repaint what changed and put those boxes on the display."""
         import pygame
 
-        assert self._art is not None
-        decision = report.decision
-        unsure = decision.state == "unsure"
-        label = decision.label if decision.label in LABELS else None
-        screen.fill(BG)
-        cx, cy, size = lay.emoji
-        accent = GREY if unsure or label is None else LABEL_COLORS[label]
-        blit_center(screen, self._glow(accent, round(size * 1.45), BG), (cx, cy))
-        art = self._art.get(THINKING if unsure or label is None else label, size)
-        if progress < 1.0:
-            scale = 0.8 + 0.2 * _ease(progress)
-            art = pygame.transform.smoothscale(art, (round(art.get_width() * scale), round(art.get_height() * scale)))
-        blit_center(screen, art, (cx, cy))
-        if unsure or label is None:
-            title, sub = UNSURE_TITLE, (f"maybe {TITLES[label].lower()}?" if label else "")
+        t0 = time.perf_counter()
+        frame = self._frame(now)
+        screen = self._screen_for(self.layout, self._key[0])
+        if isinstance(screen, FaceScreen):
+            if frame.report is not None:
+                screen.show(frame, self._look, self._transition, self._from)
         else:
-            title, sub = TITLES[label], ""
-        blit_center(screen, self._text(title, lay.title_px, TEXT, lay.text_w), (lay.text_x, lay.title_y))
-        if sub:
-            blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, lay.text_w), (lay.text_x, lay.sub_y))
-        self._bars.draw(screen, lay, _scores(decision.scores), label, unsure)
+            screen.show(frame, self._key[0], self._key[2])
+        rects = self._scene.render(self.surface, screen.elements, screen.background, now)
+        if rects:
+            w, h = self.surface.get_size()
+            if rects[0] == (0, 0, w, h):
+                pygame.display.flip()
+            else:
+                pygame.display.update(rects)
+            check_screen()
+            self.frames_drawn += 1
+        if self._transition is not None and self._transition.done(now):
+            self._transition = None
+        # One frame per interval on average; a report a little early (camera and display at the
+        # same rate, with jitter) still gets its frame.
+        self._next_frame = max(self._next_frame + self._interval, now + (1 - 2 * JITTER) * self._interval)
+        self._draw_ms += 0.1 * ((time.perf_counter() - t0) * 1000 - self._draw_ms)
 
-    def _draw_message(
-        self, screen: pygame.Surface, lay: Layout, state: str, now: float, fault: str | None = None
-    ) -> None:
-        title, sub = message_text(state, fault)
-        cx, cy, size = lay.hero
-        bg = BG_ERROR if state == "camera_lost" else BG
-        screen.fill(bg)
-        if state == "no_face":
-            draw_idle_face(screen, (cx, cy), size, now, BG, IDLE)
-        elif state == "camera_lost":
-            draw_camera_icon(screen, (cx, cy), round(size * 0.8), AMBER, RED)
-        else:
-            blit_center(screen, self._glow(IDLE, round(size * 1.3), bg), (cx, cy))
-            draw_spinner(screen, (cx, cy), round(size * 0.32), blend(bg, TEXT, 0.85), now)
-        text_w = lay.width - 2 * lay.margin
-        blit_center(screen, self._text(title, lay.title_px, TEXT, text_w), (cx, lay.hero_title_y))
-        if sub:
-            blit_center(screen, self._text(sub, lay.sub_px, TEXT_DIM, text_w), (cx, lay.hero_sub_y))
-        if state == "camera_lost":
-            r = max(6, round(lay.sub_px * 0.3))
-            draw_spinner(screen, (cx, lay.hero_sub_y + round(lay.sub_px * 0.9)), r, TEXT_DIM, now)
-
-    def _draw_footer(self, screen: pygame.Surface, lay: Layout) -> None:
+    def _footer(self) -> str:
         provider = self._opts.status_text
         if provider is None:
-            return
+            return ""
         try:
-            text = provider()
+            return provider() or ""
         except Exception:  # a broken status line must never take the display down
             if not self._status_failed:
                 self._status_failed = True
                 log.exception("status_text provider failed; footer left empty")
-            return
-        if text:
-            surf = self._text(text, lay.small_px, TEXT_DIM, lay.width - 2 * lay.margin)
-            screen.blit(surf, surf.get_rect(bottomleft=(lay.margin, lay.height - lay.margin // 2)))
+            return ""
 
-    def _draw_debug(self, screen: pygame.Surface, lay: Layout, report: FrameReport) -> None:
-        """FPS from the handle() times, per-stage latency, model and decision, top left."""
-        import pygame
-
-        fps = self.fps
-        d = report.decision
-        rows = [("fps", f"{fps:.1f}"), ("model", self._info.model_on or "?")]
-        rows += [(stage, f"{ms:.1f} ms") for stage, ms in report.latency_ms.items()]
-        rows += [("state", f"{d.state} {d.label or '-'} {d.confidence:.2f}"), ("faces", str(len(report.faces)))]
-        rows.append(("art", "colour font" if self.uses_emoji_font else "drawn faces"))
-        font = self._font(lay.small_px)
-        key_w = max(font.size(k)[0] for k, _ in rows) + lay.small_px
-        val_w = max(font.size(v)[0] for _, v in rows)
-        line_h = font.get_linesize()
-        pad = lay.small_px // 2
-        panel = pygame.Surface((key_w + val_w + 2 * pad, line_h * len(rows) + 2 * pad), pygame.SRCALPHA)
-        panel.fill((0, 0, 0, 185))
-        for i, (k, v) in enumerate(rows):
-            panel.blit(font.render(k, True, TEXT_DIM), (pad, pad + i * line_h))
-            panel.blit(font.render(v, True, TEXT), (pad + key_w, pad + i * line_h))
-        screen.blit(panel, (lay.margin // 2, lay.margin // 2))
+    def _debug_rows(self) -> list[Row]:
+        """FPS, the kiosk's own time, the decision, faces, model, artwork, then each stage's latency."""
+        rows: list[Row] = [("fps", f"{self.fps:.1f}"), ("kiosk", f"{self._draw_ms:.1f} ms")]
+        report = self._report
+        if report is not None:
+            d = report.decision
+            rows += [("state", f"{d.state} {d.label or '-'} {d.confidence:.2f}"), ("faces", str(len(report.faces)))]
+        rows += [("model", self._info.model_on or "?"), ("art", "colour font" if self.uses_emoji_font else "drawn")]
+        if report is not None:
+            rows += [(stage, f"{ms:.1f} ms") for stage, ms in report.latency_ms.items()]
+        return rows
 
 
 def from_config(setup: SinkSetup) -> FallbackSink | None:

@@ -1,124 +1,34 @@
-"""Kiosk display sink, drawn off screen with SDL's dummy video driver."""
+"""Kiosk display sink, drawn off screen with SDL's dummy video driver: what each screen shows, keys, errors."""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 pygame = pytest.importorskip("pygame")
 
 from edge.core.errors import ConfigError, DisplayError  # noqa: E402
 from edge.core.labels import LABELS  # noqa: E402
-from edge.core.types import Decision, FaceBox, FaceResult, Frame, FrameReport, RunInfo  # noqa: E402
+from edge.core.types import FaceBox, FaceResult, RunInfo  # noqa: E402
 from edge.display import emoji_art, probe, theme  # noqa: E402
-from edge.display.layout import Layout, make_layout  # noqa: E402
 from edge.display.probe import display_available  # noqa: E402
 from edge.sinks.kiosk import KioskOptions, KioskSink  # noqa: E402
 from edge.sources.base import CAMERA_FAULTS  # noqa: E402
 from tests.fakes import FakeClock  # noqa: E402
-
-SMALL = (800, 480)
-HUGE = (3840, 2160)
-
-
-def scores_for(top: str, p: float = 0.8) -> np.ndarray:
-    rest = (1.0 - p) / (len(LABELS) - 1)
-    return np.array([p if label == top else rest for label in LABELS])
-
-
-def make_report(
-    state: str = "face",
-    label: str | None = "happy",
-    scores: np.ndarray | None = None,
-    preview: np.ndarray | None = None,
-    faces: list[FaceResult] | None = None,
-    camera_fault: str | None = None,
-) -> FrameReport:
-    if scores is None:
-        scores = scores_for(label) if label else np.zeros(len(LABELS))
-    gray = np.full((240, 320), 90, np.uint8)
-    conf = float(scores.max()) if scores.size else 0.0
-    return FrameReport(
-        frame=Frame(gray=gray, index=3, timestamp=1.0, preview=preview),
-        faces=faces or [],
-        decision=Decision(state=state, label=label, confidence=conf, scores=scores),  # type: ignore[arg-type]
-        latency_ms={"detect": 2.0, "classify": 9.0},
-        primary=0 if faces else None,
-        camera_fault=camera_fault,
-    )
-
-
-@pytest.fixture(autouse=True)
-def _dummy_video(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def open_sink(clock: FakeClock) -> Iterator[Callable[..., KioskSink]]:
-    sinks: list[KioskSink] = []
-
-    def factory(size: tuple[int, int] = SMALL, **kw: object) -> KioskSink:
-        kw.setdefault("transition_ms", 0)
-        info = kw.pop("info", None)
-        sink = KioskSink(KioskOptions(mode="window", size=size, **kw), clock=clock)  # type: ignore[arg-type]
-        sink.open(info)  # type: ignore[arg-type]
-        sinks.append(sink)
-        return sink
-
-    yield factory
-    for sink in sinks:
-        sink.close()
-
-
-def pixels(sink: KioskSink) -> np.ndarray:
-    """The surface as an ``(H, W, 3)`` int array."""
-    return pygame.surfarray.array3d(sink.surface).transpose(1, 0, 2).astype(int)
-
-
-def emoji_region(sink: KioskSink, img: np.ndarray | None = None) -> np.ndarray:
-    lay = layout_of(sink)
-    cx, cy, size = lay.emoji
-    half = size // 2
-    img = pixels(sink) if img is None else img
-    return img[cy - half : cy + half, cx - half : cx + half]
-
-
-def layout_of(sink: KioskSink, preview: bool = False) -> Layout:
-    w, h = sink.surface.get_size()
-    return make_layout(w, h, preview)
-
-
-def draw(sink: KioskSink, clock: FakeClock, report: FrameReport) -> np.ndarray:
-    clock.t += 1.0
-    sink.handle(report)
-    return pixels(sink)
-
-
-def bar_runs(img: np.ndarray, lay: Layout) -> list[int]:
-    """Longest run of coloured pixels on each bar row's middle line (the filled part of the bar)."""
-    x, y, w, h = lay.bars
-    plain = np.array([theme.BG, theme.TRACK, theme.ROW_HI])
-    runs = []
-    for i in range(len(LABELS)):
-        row = img[round(y + (i + 0.5) * h / len(LABELS)), x : x + w]
-        coloured = np.abs(row[:, None, :] - plain[None]).sum(axis=2).min(axis=1) > 30
-        best = cur = 0
-        for c in coloured:
-            cur = cur + 1 if c else 0
-            best = max(best, cur)
-        runs.append(best)
-    return runs
+from tests.sinks.kiosk_helpers import (  # noqa: E402
+    HUGE,
+    SMALL,
+    bar_runs,
+    draw,
+    emoji_region,
+    layout_of,
+    make_report,
+    pixels,
+    scores_for,
+)
 
 
 def test_open_close_and_surface(open_sink: Callable[..., KioskSink]) -> None:
@@ -244,27 +154,6 @@ def test_all_states_draw_at_small_and_huge_sizes(
         draw(sink, clock, make_report(state, "happy" if state == "unsure" else None))
 
 
-@pytest.mark.parametrize("size", [SMALL, (1024, 600), (1280, 720), (1920, 1080), HUGE, (480, 800), (1280, 1024)])
-@pytest.mark.parametrize("preview", [False, True])
-def test_layout_fits_and_does_not_overlap(size: tuple[int, int], preview: bool) -> None:
-    w, h = size
-    lay = make_layout(w, h, preview)
-    cx, cy, e = lay.emoji
-    emoji = pygame.Rect(cx - e // 2, cy - e // 2, e, e)
-    bars = pygame.Rect(lay.bars)
-    screen = pygame.Rect(0, 0, w, h)
-    assert screen.contains(emoji) and screen.contains(bars)
-    assert not emoji.colliderect(bars)
-    assert bars.h >= 7 * 10
-    assert lay.sub_y + lay.sub_px // 2 < h
-    assert emoji.bottom < lay.title_y < lay.sub_y
-    if preview:
-        assert lay.preview is not None and not pygame.Rect(lay.preview).colliderect(bars)
-        assert lay.corner is not None and screen.contains(pygame.Rect(lay.corner))
-    _, hy, hs = lay.hero
-    assert hy + hs // 2 < lay.hero_title_y < lay.hero_sub_y < h
-
-
 def test_fallback_faces_without_a_font(
     open_sink: Callable[..., KioskSink],
     clock: FakeClock,
@@ -312,9 +201,9 @@ def test_keys(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_d))
     assert not sink.poll_quit()
     with_debug = draw(sink, clock, make_report())
-    lay = layout_of(sink)
-    corner = (slice(0, lay.height // 4), slice(0, lay.width // 4))
-    assert np.abs(plain[corner] - with_debug[corner]).sum() > 0
+    x, y, w, h = sink.layout.debug  # type: ignore[misc]
+    panel = (slice(y, y + h), slice(x, x + w))
+    assert np.abs(plain[panel] - with_debug[panel]).sum() > 0
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_p))
     sink.poll_quit()
     with_preview = draw(sink, clock, make_report())
@@ -322,6 +211,8 @@ def test_keys(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_f))
     sink.poll_quit()
     assert not pygame.mouse.get_visible()  # now fullscreen
+    fullscreen = draw(sink, clock, make_report())
+    assert np.abs(fullscreen - np.array(theme.BG)).sum(axis=2).mean() > 5  # the new surface is drawn at once
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q))
     assert sink.poll_quit()
     assert sink.poll_quit()  # stays True
@@ -343,7 +234,7 @@ def test_preview_shows_the_camera_and_the_primary_box(open_sink: Callable[..., K
     rgb[..., 2] = 255  # blue
     faces = [FaceResult(FaceBox(100, 60, 100, 120), scores_for("happy"))]
     img = draw(sink, clock, make_report("face", "happy", preview=rgb, faces=faces))
-    x, y, w, h = layout_of(sink, preview=True).preview  # type: ignore[misc]
+    x, y, w, h = sink.layout.preview  # type: ignore[misc]
     box = img[y : y + h, x : x + w]
     blue = (box[..., 2] > 200) & (box[..., 0] < 50)
     green = np.all(np.abs(box - np.array(theme.PRIMARY_BOX)) < 10, axis=2)
