@@ -4,7 +4,8 @@ Rule: a harness never builds its own pipeline. It builds the product with
 :func:`edge.pipeline.assembly.build_pipeline`, runs it with
 :meth:`edge.pipeline.loop.Pipeline.run` and watches it through an
 :class:`edge.pipeline.loop.Observer`; only the source (a replayed clip) is its own.
-``scripts/benchmark.py`` and ``scripts/soak.py`` are the command lines.
+``scripts/benchmark.py`` (``--display kiosk``: :mod:`~edge.harness.kiosk_bench`) and
+``scripts/soak.py`` are the command lines.
 
 The camera-like test clips the decision layer is tuned and measured on are made here too
 (:mod:`~edge.harness.live_scenes`, :mod:`~edge.harness.live_clips`, :mod:`~edge.harness.live_truth`,
