@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     detector = make_detector(args.detector, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold)
     pad, scale = 48, 4  # put the 48x48 face in a larger frame so the detector sees context
-    margins, shifts, offsets = [], [], []
+    margins, shifts, offsets, rolls = [], [], [], []
     for sample in islice(iter_samples(args.data, args.usage), args.n):
         big = cv2.resize(sample.image, (48 * scale, 48 * scale), interpolation=cv2.INTER_LINEAR)
         frame = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         margins.append((crop / side - 1.0) / 2.0)
         shifts.append((f.y + f.h / 2 - (pad + crop / 2)) / side)
         offsets.append((f.x + f.w / 2 - (pad + crop / 2)) / side)
+        if f.eyes is not None:
+            (lx, ly), (rx, ry) = f.eyes
+            rolls.append(np.degrees(np.arctan2(ry - ly, rx - lx)))
     found = len(margins)
     print(f"faces found in {found} of {args.n} images")
     if found:
@@ -55,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
             f"CROP_SHIFT_UP = {np.median(shifts):.3f}  (IQR {np.percentile(shifts, 25):.3f}..{np.percentile(shifts, 75):.3f})"
         )
         print(f"horizontal offset {np.median(offsets):.3f} (should be about 0)")
+    if rolls:
+        # FER2013's own head roll: edge/core/preprocess.py levels only the roll beyond ROLL_DEADZONE_DEG.
+        low, high = np.percentile(rolls, [25, 75])
+        p50, p90 = np.percentile(np.abs(rolls), [50, 90])
+        print(
+            f"head roll (deg) median {np.median(rolls):.1f}, IQR {low:.1f}..{high:.1f}; |roll| median {p50:.1f}, 90th pct {p90:.1f}"
+        )
     return 0 if found else 1
 
 

@@ -36,13 +36,20 @@ class Frame:
 
 @dataclass(frozen=True)
 class FaceBox:
-    """A detected face in frame pixels."""
+    """A detected face in frame pixels.
+
+    Attributes:
+        keypoints: Landmarks ``(x, y)`` in frame pixels when the detector gives them (BlazeFace:
+            eyes, nose, mouth, ears in ``edge.faces.blazeface.KEYPOINTS`` order); ``None``
+            otherwise (Haar).
+    """
 
     x: int
     y: int
     w: int
     h: int
     score: float = 1.0
+    keypoints: tuple[tuple[float, float], ...] | None = None
 
     @property
     def area(self) -> int:
@@ -52,6 +59,13 @@ class FaceBox:
     def as_tuple(self) -> tuple[int, int, int, int]:
         """``(x, y, w, h)``."""
         return (self.x, self.y, self.w, self.h)
+
+    @property
+    def eyes(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The two eye keypoints (image-left eye first), or ``None`` without keypoints."""
+        if self.keypoints is None or len(self.keypoints) < 2:
+            return None
+        return (self.keypoints[0], self.keypoints[1])
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,8 @@ def _faces(value: Any) -> tuple[FaceResult, ...]:
             raise _BadLine("scores that are not numbers")
         box = face.get("box")
         if isinstance(box, list) and len(box) == 4 and all(isinstance(v, int | float) for v in box):
-            face_box = FaceBox(*(int(v) for v in box))
+            x, y, w, h = (int(v) for v in box)
+            face_box = FaceBox(x, y, w, h)
         else:  # no box: a distinct place per index keeps faces apart
             face_box = FaceBox(1000 * i, 0, 100, 100)
         faces.append(FaceResult(face_box, probs))

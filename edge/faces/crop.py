@@ -17,4 +17,4 @@ def largest_face_crop(
     if not faces:
         return None
     box = faces[0]
-    return box, face_to_model_pixels(gray, box.as_tuple(), size)
+    return box, face_to_model_pixels(gray, box.as_tuple(), size, box.eyes)

@@ -67,7 +67,7 @@ class Analyzer:
         t0 = time.perf_counter()
         boxes = self._detect(frame.gray)
         t1 = time.perf_counter()
-        crops = [face_to_model_pixels(frame.gray, box.as_tuple(), self.input_size) for box in boxes]
+        crops = [face_to_model_pixels(frame.gray, box.as_tuple(), self.input_size, box.eyes) for box in boxes]
         t2 = time.perf_counter()
         results = [FaceResult(box, self.classifier.classify(crop)) for box, crop in zip(boxes, crops, strict=True)]
         finite = [face for face in results if np.isfinite(face.scores).all()]
