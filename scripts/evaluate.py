@@ -23,6 +23,7 @@ from edge.core.errors import EmojifyError
 from edge.data.datasets import is_fer_csv
 from edge.data.evaluation import confusion_png, format_report, metrics, predict_dataset
 from edge.faces.registry import photo_detector
+from edge.harness.robustness import WithoutKeypoints
 from edge.inference.classifier import ExpressionClassifier
 from edge.paths import DEFAULT_MODEL
 
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--detect-faces", action="store_true", help="images are uncropped photos: detect and crop as the app does"
     )
+    p.add_argument(
+        "--no-align", action="store_true", help="with --detect-faces: plain box crop, tilted faces are not levelled"
+    )
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--png", type=Path, help="confusion matrix image (default: next to --json, else evaluation.png)")
     p.add_argument("--threads", type=int, default=1)
@@ -65,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         detector = None
         if args.detect_faces:
             detector = photo_detector()
+            if args.no_align:
+                detector = WithoutKeypoints(detector)
         pred = predict_dataset(classifier.classify, args.data, usage, detector, args.limit, classifier.input_size)
     except EmojifyError as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)

@@ -92,6 +92,23 @@ def build_detector(config: Config) -> FaceDetector:
     return make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)
 
 
+def build_analyzer(
+    config: Config, classifier: ExpressionClassifier | None = None, detector: FaceDetector | None = None
+) -> Analyzer:
+    """The frame's face stage: the ``[faces]`` detector, the one crop and the ``[model]`` classifier.
+
+    ``emojify run`` and the robustness checks (:mod:`edge.harness.robustness`) both use it.
+    """
+    classifier = classifier or build_classifier(config)
+    return Analyzer(
+        detector or build_detector(config),
+        classifier,
+        config.faces.max_faces,
+        config.faces.detect_every,
+        input_size=classifier.input_size,
+    )
+
+
 def build_source(config: Config, display: str, preview: bool = False) -> Source:
     """The ``[camera]`` source; a live camera is wrapped to reconnect when someone watches or systemd supervises."""
     under_systemd = "INVOCATION_ID" in os.environ or "NOTIFY_SOCKET" in os.environ
@@ -158,9 +175,7 @@ def build_pipeline(
         parts["summary"] = shared
     model = classifier.info
     info = RunInfo(source=source.name, detector=detector.name, model=model.path.name, delegate=model.delegate)
-    analyzer = Analyzer(
-        detector, classifier, config.faces.max_faces, config.faces.detect_every, input_size=classifier.input_size
-    )
+    analyzer = build_analyzer(config, classifier, detector)
     decider = Decider(config.smoothing)
     return Pipeline(source, analyzer, decider, sinks, notifier, info, observers=observers, parts=parts)
 
