@@ -60,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--png", type=Path, help="confusion matrix image (default: next to --json, else evaluation.png)")
+    p.add_argument("--flip", action="store_true", help="also read each face's mirror image and average ([model] flip)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, help="evaluate the first N images only")
     args = p.parse_args(argv)
     usage = args.usage if args.usage is not None else ("PublicTest" if is_fer_csv(args.data) else None)
     try:
-        classifier = ExpressionClassifier(args.model, num_threads=args.threads, delegate="cpu")
+        classifier = ExpressionClassifier(args.model, num_threads=args.threads, delegate="cpu", flip=args.flip)
         detector = None
         if args.detect_faces:
             detector = photo_detector()

@@ -60,6 +60,7 @@ class ModelConfig(Section, frozen=True):
     path: str = "models/emotion_int8.tflite"
     delegate: DelegateName = "auto"
     threads: Annotated[int, _int(1, 64)] = 2
+    flip: bool = False
 
 
 class FacesConfig(Section, frozen=True):

@@ -63,7 +63,7 @@ def build_classifier(config: Config, state_dir: Path | None = None) -> Expressio
     personal = personal_model(config, state_dir)
     if personal is not None:
         try:
-            classifier = ExpressionClassifier(personal, config.model.threads, config.model.delegate)
+            classifier = ExpressionClassifier(personal, config.model.threads, config.model.delegate, config.model.flip)
         except (EmojifyError, ValueError, RuntimeError) as exc:
             log.warning(
                 "the personalised model %s cannot be used (%s); running the shipped model instead "
@@ -74,7 +74,9 @@ def build_classifier(config: Config, state_dir: Path | None = None) -> Expressio
         else:
             log.info("using the personalised model %s (emojify model rollback returns to the shipped one)", personal)
             return classifier
-    return ExpressionClassifier(paths.resolve(config.model.path), config.model.threads, config.model.delegate)
+    return ExpressionClassifier(
+        paths.resolve(config.model.path), config.model.threads, config.model.delegate, config.model.flip
+    )
 
 
 def resolve_log_path(value: str) -> Path | None:
