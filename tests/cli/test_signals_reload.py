@@ -45,8 +45,8 @@ def handles_sighup(pid: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_during_startup_exits_promptly(tmp_path, sig):
+def _signal_once_started(tmp_path: Path, sig: signal.Signals) -> tuple[float, int, str, str]:
+    """Start ``run``, send ``sig`` as soon as its handlers are in; (seconds to stop, exit code, stdout, stderr)."""
     proc = spawn(["run", "--source", "demo", "--display", "none", "--delegate", "cpu", "--duration", "20"], tmp_path)
     try:
         deadline = time.monotonic() + 30
@@ -54,15 +54,27 @@ def test_sigterm_during_startup_exits_promptly(tmp_path, sig):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.005)
         sent = time.monotonic()
-        proc.send_signal(sig)  # the model, the detector and the source are still loading: no frame yet
+        proc.send_signal(sig)  # the model, the detector and the source are normally still loading
         out, err = proc.communicate(timeout=10)
-        took = time.monotonic() - sent
+        return time.monotonic() - sent, proc.returncode, out, err
     finally:
         proc.kill()
-    assert took < 2.0, f"stopped {took:.1f} s after the signal"
-    assert proc.returncode == 0 and "Traceback" not in err, err
-    assert out == "", "a frame was processed before the signal was acted on"
-    assert f"stopped ({sig.name}) while starting" in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_during_startup_exits_promptly(tmp_path, sig):
+    # On a loaded machine this process can be held up long enough for start-up to finish before
+    # the signal is sent; such a try still has to stop promptly, but it proves nothing about
+    # start-up, so it is tried again (a few times at most, and one try must catch start-up).
+    for _attempt in range(5):
+        took, code, out, err = _signal_once_started(tmp_path, sig)
+        assert took < 2.0, f"stopped {took:.1f} s after the signal"
+        assert code == 0 and "Traceback" not in err, err
+        if f"stopped ({sig.name}) while starting" in err:
+            assert out == "", "a frame was processed before the signal was acted on"
+            return
+        assert out, f"neither stopped while starting nor started: {err}"
+    pytest.fail("start-up always finished before the signal arrived: the machine is too busy to test this")
 
 
 def _lines(path: Path) -> list[dict]:
