@@ -271,7 +271,9 @@ class KioskSink:
             self._from = None
         if face:
             self._look = look_of(key[0], key[1])
-        duration = self._opts.transition_ms / 1000.0
+        # While the camera is away the loop reports a few times a second: a fade would show its
+        # first, empty frame until the next report, so the camera-lost screen comes at once.
+        duration = 0.0 if key[0] == "camera_lost" else self._opts.transition_ms / 1000.0
         self._transition = Transition(now, duration, cross) if duration > 0 else None
 
     # -- drawing -------------------------------------------------------------------------------

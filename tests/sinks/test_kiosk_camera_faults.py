@@ -85,3 +85,17 @@ def test_without_a_cause_the_screen_keeps_the_generic_text(
         shots.append(text_rows(sink))
     assert np.array_equal(shots[0], shots[1])
     assert (shots[0].mean(axis=2) > 150).sum() > 500  # and there is text
+
+
+def test_the_camera_lost_screen_comes_at_once_not_faded(open_sink: Callable[..., KioskSink], clock: FakeClock) -> None:
+    # the loop reports only a few times a second while the camera is away: the first frame must say it all
+    cut = open_sink(size=SMALL)
+    clock.t += 1.0
+    cut.handle(make_report("camera_lost", None, camera_fault="unplugged"))
+    expected = text_rows(cut)
+    faded = open_sink(size=SMALL, transition_ms=250)
+    clock.t += 1.0
+    faded.handle(make_report("face", "happy"))
+    clock.t += 1.0
+    faded.handle(make_report("camera_lost", None, camera_fault="unplugged"))
+    assert np.array_equal(text_rows(faded), expected)
