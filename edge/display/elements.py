@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edge.core.types import FrameReport
+from edge.display.art_fade import HalfSizeFade
 from edge.display.camera_view import draw_preview
 from edge.display.emoji_art import EmojiArt, draw_glow
 from edge.display.layout import Layout
 from edge.display.text import TextCache
-from edge.display.theme import Box, Color, blend
-from edge.display.transition import GLOW_STEPS, LEVELS, Transition, alpha, scale_at
+from edge.display.theme import Box, Color
+from edge.display.transition import LEVELS, Transition, alpha, scale_at
 
 if TYPE_CHECKING:
     import pygame
@@ -85,8 +86,9 @@ class EmojiArea:
     """The big emoji and its glow: one state, two elements (:attr:`glow` below, :attr:`art` above).
 
     While a transition runs the emoji cross-fades from the previous look (or fades in from the
-    background) and the glow passes through :data:`GLOW_STEPS` colours. The two are separate
-    elements so that between the glow's steps only the emoji's own square is repainted.
+    background); the glow takes the new accent at once, on the transition's first frame, when
+    the texts under the emoji are repainted anyway. The two are separate elements so that the
+    fade's other frames repaint only the emoji's own square, not the glow's larger one.
     """
 
     def __init__(self, lay: Layout, art: EmojiArt, glows: Glows) -> None:
@@ -110,15 +112,7 @@ class EmojiArea:
         tr = self.transition
         if tr is None or tr.done(now) or self.previous == self.look:
             return False
-        return tr.mix(now) < LEVELS or tr.glow_step(now) < GLOW_STEPS
-
-    def glow_color(self, now: float) -> Color:
-        """The glow's colour now: the accent, or a step between the previous accent and it."""
-        if not self.fading(now):
-            return self.look.accent
-        assert self.transition is not None
-        start = self.previous.accent if self.previous is not None else self.glows.background
-        return blend(start, self.look.accent, self.transition.glow_step(now) / GLOW_STEPS)
+        return tr.mix(now) < LEVELS
 
 
 class GlowElement:
@@ -132,64 +126,48 @@ class GlowElement:
 
     def state(self, now: float) -> Hashable:
         """The glow's colour."""
-        return self._area.glow_color(now)
+        return self._area.look.accent
 
     def draw(self, screen: pygame.Surface, now: float) -> None:
-        """The glow of the current colour, centred on the emoji."""
-        glow = self._area.glows.get(self._area.glow_color(now))
+        """The glow of the current accent, centred on the emoji."""
+        glow = self._area.glows.get(self._area.look.accent)
         screen.blit(glow, glow.get_rect(center=self._area.center))
 
 
 class ArtElement:
-    """The emoji itself: the resting artwork, or the old one fading out and the new one growing in."""
+    """The emoji itself: the resting artwork, or the old one fading out and the new one growing in.
+
+    While it fades it covers its whole square (:class:`~edge.display.art_fade.HalfSizeFade`
+    draws the glow under it too), so :attr:`opaque` is true then; it is set by :meth:`state`.
+    """
 
     opaque = False
 
     def __init__(self, area: EmojiArea, box: Box) -> None:
         self.box = box
         self._area = area
-        self._scaled: tuple[tuple[str, int], pygame.Surface] | None = None
-        self._buffer: pygame.Surface | None = None
+        self._fade = HalfSizeFade(box, area.center, area.size, area.art_source)
 
     def state(self, now: float) -> Hashable:
         """The look, and while fading the previous look and the mix."""
         area = self._area
-        if not area.fading(now):
+        self.opaque = area.fading(now)
+        if not self.opaque:
             return (area.look,)
         assert area.transition is not None
         return (area.look, area.previous, area.transition.mix(now))
 
     def draw(self, screen: pygame.Surface, now: float) -> None:
-        """The artwork (or the two artworks of a cross-fade) centred on the emoji."""
+        """The artwork (or the two artworks of a cross-fade, on the glow) centred on the emoji."""
         area = self._area
         if not area.fading(now):
             blit_alpha(screen, area.art_source.get(area.look.art, area.size), area.center, 255)
             return
         assert area.transition is not None
         level = area.transition.mix(now)
-        if area.previous is not None and area.transition.cross:
-            old = area.art_source.get(area.previous.art, area.size)
-            blit_alpha(screen, old, area.center, 255 - alpha(level))
-        blit_alpha(screen, self._grown(level), area.center, alpha(level))
-
-    def _grown(self, level: int) -> pygame.Surface:
-        """The new emoji at its growing size (nearest-pixel scaling: it lasts a few frames)."""
-        import pygame
-
-        area = self._area
-        full = area.art_source.get(area.look.art, area.size)
-        side = round(area.size * scale_at(level))
-        if side >= area.size:
-            return full
-        key = (area.look.art, side)
-        if self._scaled is None or self._scaled[0] != key:
-            w, h = full.get_size()
-            size = (max(1, w * side // area.size), max(1, h * side // area.size))
-            if self._buffer is None or self._buffer.get_size() != full.get_size():
-                self._buffer = full.copy()  # one allocation, reused by every frame of every transition
-            target = self._buffer.subsurface((0, 0, *size))
-            self._scaled = (key, pygame.transform.scale(full, size, target))
-        return self._scaled[1]
+        old = area.previous.art if area.previous is not None and area.transition.cross else None
+        glow = (area.glows.get(area.look.accent), area.center, area.look.accent)
+        self._fade.draw(screen, glow, old, area.look.art, (255 - alpha(level), alpha(level), scale_at(level)))
 
 
 class TextElement:

@@ -68,6 +68,8 @@ class HeroElement:
         """The icon, straight onto the screen, or through a layer while it fades in."""
         import pygame
 
+        if self._level <= 0:  # the first frame of a fade: nothing of it shows yet
+            return
         if self._level >= LEVELS:
             self._paint(screen, self._center, now)
             return

@@ -2,8 +2,9 @@
 
 Each frame the kiosk lists its :class:`Element` objects, bottom to top. An element whose
 :meth:`Element.state` differs from what was drawn last time marks its box dirty. Every dirty box
-is then repainted completely: the background, then every element that reaches into it, in
-order, clipped to the box, so overlapping elements (the glow under the title) stay right. The
+is then repainted completely: the background (or the topmost element that covers the whole box),
+then every element above it that reaches into it, in order, clipped to the box, so overlapping
+elements (the glow under the title) stay right. The
 boxes are handed to ``pygame.display.update``; a frame in which nothing changed draws nothing.
 """
 
@@ -23,7 +24,8 @@ class Element(Protocol):
 
     #: Where it draws (it never draws outside).
     box: Box
-    #: True when it covers its whole box (no background needed under it).
+    #: True when it covers its whole box (nothing under it needs drawing); may change with
+    #: :meth:`state`, which the scene calls first.
     opaque: bool
 
     def state(self, now: float) -> Hashable:
@@ -96,12 +98,15 @@ class Scene:
 
     @staticmethod
     def _repaint(screen: pygame.Surface, elements: Sequence[Element], box: Box, background: Color, now: float) -> None:
+        """Repaint ``box``: from the topmost element that covers all of it (else the background) up."""
         reaching = [element for element in elements if _overlaps(element.box, box)]
+        covering = [i for i, element in enumerate(reaching) if element.opaque and _contains(element.box, box)]
+        first = covering[-1] if covering else 0
         screen.set_clip(box)
         try:
-            if not (reaching and reaching[0].opaque and _contains(reaching[0].box, box)):
+            if not covering:
                 screen.fill(background, box)
-            for element in reaching:
+            for element in reaching[first:]:
                 element.draw(screen, now)
         finally:
             screen.set_clip(None)

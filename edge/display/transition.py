@@ -2,9 +2,9 @@
 
 A change of what is shown starts a :class:`Transition` of ``duration`` seconds. Between two
 face screens (an emoji, or "not sure") the emoji **cross-fades**: the old one fades out while
-the new one fades in and grows from :data:`START_SCALE` to full size, and the glow's colour moves
-from the old accent to the new in :data:`GLOW_STEPS` steps (one: it switches as the new emoji
-takes over, so the kiosk needs one glow per accent, made once, never one per pair of emojis). Any other change (a face screen to a
+the new one fades in and grows from :data:`START_SCALE` to full size; the glow around it takes the
+new accent at once (one glow per accent, made once: never a glow per pair of emojis, nor a
+repaint of the glow's large square on each frame of the fade). Any other change (a face screen to a
 message screen and back, or between message screens) **fades in** the new screen's picture from
 the background. In both, the old name and percentage disappear at once and the new ones fade in
 over the first :data:`TEXT_FADE` of the transition: two names or two percentages are never on
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 START_SCALE = 0.8
 #: Fraction of the transition in which the new name and percentage fade in.
 TEXT_FADE = 0.4
-#: Colours the glow passes through from the old accent to the new one (the last is the new one).
-GLOW_STEPS = 1
 #: Levels the fading alphas and the emoji's scale are rounded to (a new level is a new picture).
-LEVELS = 32
+#: A 250 ms fade gets 7-8 frames from a 30 fps camera; more levels would only redraw the
+#: ease-out's tail, where a step changes the picture by under an eighth.
+LEVELS = 8
 
 
 def ease(t: float) -> float:
@@ -62,10 +62,6 @@ class Transition:
     def text_level(self, now: float) -> int:
         """Opacity of the new texts, in :data:`LEVELS` steps."""
         return round(LEVELS * ease(self.progress(now) / TEXT_FADE))
-
-    def glow_step(self, now: float) -> int:
-        """Which of the :data:`GLOW_STEPS` glow colours shows (``GLOW_STEPS`` = the new accent)."""
-        return min(GLOW_STEPS, int(GLOW_STEPS * ease(self.progress(now)) + 0.5))
 
 
 def alpha(level: int) -> int:

@@ -289,7 +289,7 @@ class KioskSink:
         for key in (*LABEL_COLORS, THINKING):
             self._art.get(key, size)
         glows = self._glows_for(round(size * GLOW_SCALE))
-        accents = [look_of("unsure", None).accent, *LABEL_COLORS.values(), BG]
+        accents = [look_of("unsure", None).accent, *LABEL_COLORS.values()]
         for color in accents[: glows.limit]:
             glows.get(color)
 

@@ -1,10 +1,10 @@
-"""Transition timing: the emoji mixes in, the new texts are fully shown early, the glow steps once per step."""
+"""Transition timing: the emoji mixes in, the new texts are fully shown early, an instant cut is done at once."""
 
 from __future__ import annotations
 
 import pytest
 
-from edge.display.transition import GLOW_STEPS, LEVELS, TEXT_FADE, Transition, alpha, ease, scale_at
+from edge.display.transition import LEVELS, TEXT_FADE, Transition, alpha, ease, scale_at
 
 
 def test_progress_mix_and_text_level_over_time() -> None:
@@ -15,8 +15,6 @@ def test_progress_mix_and_text_level_over_time() -> None:
     assert mixes == sorted(mixes)  # never goes back
     assert tr.text_level(10.0 + 0.25 * TEXT_FADE) == LEVELS
     assert 0 < tr.text_level(10.0 + 0.25 * TEXT_FADE / 2) < LEVELS
-    steps = [tr.glow_step(t) for t in times]
-    assert steps[0] == 0 and steps[-1] == GLOW_STEPS and steps == sorted(steps)
     assert not tr.done(10.2) and tr.done(10.25) and tr.done(99.0)
     assert tr.progress(9.0) == 0.0
 
