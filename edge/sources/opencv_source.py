@@ -38,6 +38,23 @@ _stuck: dict[str, threading.Thread] = {}
 _stuck_lock = threading.Lock()
 
 
+#: OpenCV's log level for errors only (``cv::utils::logging::LOG_LEVEL_ERROR``).
+OPENCV_LOG_ERROR = 2
+
+
+def quiet_opencv_log(cv: Any) -> None:
+    """Let OpenCV print errors only, through whichever API this OpenCV has.
+
+    ``cv2.utils.logging`` exists from 4.12; 4.11 (the last release for numpy 1.x, so the one a
+    Bookworm Pi gets) has only ``cv2.setLogLevel``.
+    """
+    api = getattr(getattr(cv, "utils", None), "logging", None)
+    if api is not None:
+        api.setLogLevel(api.LOG_LEVEL_ERROR)
+    elif hasattr(cv, "setLogLevel"):
+        cv.setLogLevel(OPENCV_LOG_ERROR)
+
+
 def stuck_reader(device: int | str) -> threading.Thread | None:
     """The grabber thread of ``device`` that is still stuck in a driver read, if any."""
     with _stuck_lock:
@@ -127,7 +144,7 @@ class OpenCVCameraSource:
                 fault="stalled",
             )
         if not log.isEnabledFor(logging.DEBUG):  # OpenCV's own "[ WARN:0@...]" lines on every retry
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+            quiet_opencv_log(cv2)
         try:
             capture = self._factory(self.device)
         except Exception as exc:
