@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     import pygame
 
 
+def half_size(size: int) -> int:
+    """The artwork size a fade of an emoji of ``size`` pixels is composed at."""
+    return max(8, size // 2)
+
+
 def _blit(target: pygame.Surface, surf: pygame.Surface, center: tuple[int, int], opacity: int) -> None:
     if opacity <= 0:
         return
@@ -45,7 +50,7 @@ class HalfSizeFade:
         x, y, w, h = box
         self._half = (max(1, w // 2), max(1, h // 2))
         self._center = ((center[0] - x) // 2, (center[1] - y) // 2)
-        self._size = max(8, size // 2)
+        self._size = half_size(size)
         self._backs: dict[Color, pygame.Surface] = {}
         self._buffer: pygame.Surface | None = None
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from edge.core.errors import ConfigError
 from edge.core.stats import RateMeter
 from edge.core.types import FrameReport, RunInfo
+from edge.display.art_fade import half_size
 from edge.display.debug_panel import Row
 from edge.display.elements import Glows, Look
 from edge.display.emoji_art import THINKING, EmojiArt
@@ -288,6 +289,7 @@ class KioskSink:
         size = self.layout.emoji[2]
         for key in (*LABEL_COLORS, THINKING):
             self._art.get(key, size)
+            self._art.get(key, half_size(size))  # what a cross-fade is composed with
         glows = self._glows_for(round(size * GLOW_SCALE))
         accents = [look_of("unsure", None).accent, *LABEL_COLORS.values()]
         for color in accents[: glows.limit]:
