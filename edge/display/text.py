@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from edge.display.theme import Color
@@ -9,7 +10,7 @@ from edge.display.theme import Color
 if TYPE_CHECKING:
     import pygame
 
-#: Rendered lines kept before the cache starts again (texts change with scores and fps).
+#: Rendered lines kept; beyond it the least recently drawn goes (texts change with scores and fps).
 MAX_TEXTS = 600
 
 
@@ -18,7 +19,7 @@ class TextCache:
 
     def __init__(self) -> None:
         self._fonts: dict[int, pygame.font.Font] = {}
-        self._texts: dict[tuple[str, int, Color, int], pygame.Surface] = {}
+        self._texts: OrderedDict[tuple[str, int, Color, int], pygame.Surface] = OrderedDict()
 
     def font(self, px: int) -> pygame.font.Font:
         """The default font at ``px`` pixels."""
@@ -35,15 +36,17 @@ class TextCache:
 
         key = (text, px, color, max_w)
         surf = self._texts.get(key)
-        if surf is None:
+        if surf is not None:
+            self._texts.move_to_end(key)
+        else:
             surf = self.font(px).render(text, True, color)
             if 0 < max_w < surf.get_width():
                 surf = pygame.transform.smoothscale(
                     surf, (max_w, max(1, surf.get_height() * max_w // surf.get_width()))
                 )
-            if len(self._texts) > MAX_TEXTS:
-                self._texts.clear()
             self._texts[key] = surf
+            if len(self._texts) > MAX_TEXTS:  # one line at a time: never a frame that re-renders them all
+                self._texts.popitem(last=False)
         return surf
 
     def clear(self) -> None:
