@@ -172,6 +172,11 @@ def _open(runtime: Runtime, model: Path, **kwargs: Any) -> Any:
         raise ModelError(
             f"{model} could not be loaded by {runtime.package} ({exc}); restore the file or retrain"
         ) from exc
+    except SystemError as exc:  # a runtime built against numpy 1 meeting numpy 2: the file is fine
+        raise ModelError(
+            f"{runtime.package} does not work with the installed numpy {version('numpy')} ({exc}); "
+            "run ./setup.sh again, which keeps the numpy the runtime was built for"
+        ) from exc
     return interpreter
 
 

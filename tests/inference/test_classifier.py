@@ -210,3 +210,18 @@ def test_model_that_outputs_nan_later_gives_no_decision_and_valid_json(monkeypat
     frames = [r for r in records if "frame" in r]
     assert all(not r["faces"] for r in frames[5:]) and analyzer.non_finite == 16
     assert sum("NaN" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_runtime_built_for_another_numpy_gives_one_clear_error(monkeypatch, model_path):
+    """tflite-runtime built against numpy 1 raises SystemError under numpy 2: a plain fix, not a traceback."""
+
+    class Numpy2Module:
+        @staticmethod
+        def Interpreter(**kwargs):
+            raise SystemError("<built-in method> returned a result with an exception set")
+
+    fake = runtime.Runtime("tflite-runtime", "2.14.0", Numpy2Module)
+    monkeypatch.setattr(runtime, "get_runtime", lambda: fake)
+    with pytest.raises(ModelError, match=r"does not work with the installed numpy .*setup\.sh") as info:
+        ExpressionClassifier(model_path, delegate="cpu")
+    assert "retrain" not in str(info.value)
