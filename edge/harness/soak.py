@@ -66,6 +66,12 @@ class GrowthLimits:
     threads: int = 0
 
 
+#: Samples kept at most (2.8 MB); a longer run keeps every other one each time it fills up.
+MAX_SAMPLES = 50_000
+#: The fields of a :class:`SoakSample`, in order.
+SAMPLE_FIELDS = ("t", "frames", "rss_mb", "fds", "frame_ms", "threads", "frame_p95_ms")
+
+
 @dataclass
 class SoakSample:
     """One sample of the process's health."""
@@ -132,9 +138,13 @@ class Sampler:
     Frame time is the processing time without capture (which includes the pacing wait), sinks included.
     """
 
-    def __init__(self, sample_every: float) -> None:
+    def __init__(self, sample_every: float, capacity: int = 4096) -> None:
         self.sample_every = sample_every
-        self.report = SoakReport()
+        # The samples live in the process they measure: a list of objects would grow by ~100 KB an
+        # hour at one sample per 10 s and read as a leak. Rows of one array, written through
+        # before the run starts, keep the sampler's own memory flat.
+        self._rows = np.full((max(2, capacity), len(SAMPLE_FIELDS)), np.nan)
+        self._count = 0
         self.frames = 0
         self._window = Window(8192)
         self._started = time.monotonic()
@@ -146,7 +156,13 @@ class Sampler:
         self.frames += 1
         now = time.monotonic()
         if now >= self._next:
-            sample = SoakSample(
+            if self._count == len(self._rows):  # more samples than planned: keep every other one
+                kept = self._rows[::2].copy()
+                self._rows[: len(kept)] = kept
+                self._rows[len(kept) :] = np.nan
+                self._count = len(kept)
+                self.sample_every *= 2
+            self._rows[self._count] = (
                 now - self._started,
                 self.frames,
                 rss_mb(),
@@ -155,9 +171,17 @@ class Sampler:
                 thread_count(),
                 self._window.percentile(95),
             )
-            self.report.samples.append(sample)
+            self._count += 1
             self._window.clear()
             self._next = now + self.sample_every
+
+    def report(self) -> SoakReport:
+        """The samples taken so far, as a report (made after the run, outside what it measures)."""
+        samples = [
+            SoakSample(t, int(frames), rss, int(fds), ms, int(threads), p95)
+            for t, frames, rss, fds, ms, threads, p95 in self._rows[: self._count].tolist()
+        ]
+        return SoakReport(samples=samples)
 
 
 def _settings(mode: str, folder: Path) -> dict[str, dict[str, Any]]:
@@ -194,13 +218,14 @@ def soak(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    sampler = Sampler(sample_every)
+    sampler = Sampler(sample_every, capacity=min(MAX_SAMPLES, int(duration / sample_every) + 8))
     with tempfile.TemporaryDirectory(prefix="emojify-soak-") as tmp:
         config = build_config(_settings(mode, Path(tmp)), "soak")
         check_config(config)
         display = "none" if mode == "headless" else "kiosk"
         pipeline = build_pipeline(config, display, source=replay_source(source_spec, realtime), observers=[sampler])
         pipeline.run(duration=duration)
-    sampler.report.mode = mode
-    sampler.report.warmup_s = warmup if warmup is not None else min(300.0, max(10.0, duration / 10))
-    return sampler.report
+    report = sampler.report()
+    report.mode = mode
+    report.warmup_s = warmup if warmup is not None else min(300.0, max(10.0, duration / 10))
+    return report
