@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.core.confidence import softmax
+
 #: Candidate strengths, strongest first (units: mean cross-entropy per unit of mean squared logit
 #: change on general faces). The cross-validation walks them with warm starts.
 STRENGTHS: tuple[float, ...] = (10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01)
@@ -42,14 +44,6 @@ DEFAULT_STEPS = 200
 GENERAL_BUDGET = 0.5
 #: Ridge added to the moment metric, relative to its mean diagonal, so every direction costs a little.
 METRIC_RIDGE = 1e-3
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of ``(N, K)`` logits (float64)."""
-    z = np.asarray(logits, np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

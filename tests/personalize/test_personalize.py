@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from edge.cli.personalize import register_commands
+from edge.core.confidence import softmax
 from edge.core.errors import EmojifyError, ModelError
 from edge.core.labels import LABELS
 from edge.core.types import FaceBox, Frame
@@ -38,7 +39,7 @@ from edge.personalize.capture import (
     ConsoleCaptureUI,
     run_capture,
 )
-from edge.personalize.fit import HeadProblem, best_strength, cross_validate, fit_head, softmax
+from edge.personalize.fit import HeadProblem, best_strength, cross_validate, fit_head
 from edge.personalize.runner import PersonalizeOptions, personalize
 from edge.personalize.splits import capture_groups, fold_rows, group_folds
 from edge.personalize.store import CaptureStore
