@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--delegate", default="cpu", choices=DELEGATES)
     p.add_argument("--model", type=Path)
     p.add_argument("--detect-every", type=int, default=1, help="run the face detector every N frames")
+    p.add_argument("--no-zoom", action="store_true", help="[faces] zoom = false: no closer look on empty frames")
     p.add_argument("--make-clip", type=Path, help="first write a 10 s 640x480 clip of the demo animation here")
     p.add_argument("--json", type=Path)
     p.add_argument("--display", choices=("none", "kiosk"), default="none", help="kiosk: time the kiosk's drawing")
@@ -79,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.display == "kiosk":
         return _kiosk(args)
     result = run_benchmark(
-        args.source, args.frames, args.threads, args.delegate, args.model, PROCESS_START, detect_every=args.detect_every
+        args.source,
+        args.frames,
+        args.threads,
+        args.delegate,
+        args.model,
+        PROCESS_START,
+        detect_every=args.detect_every,
+        zoom=not args.no_zoom,
     )
     print(result.markdown())
     if args.json:

@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             "detector": config.faces.detector,
             "min_size": config.faces.min_size,
             "threshold": config.faces.threshold,
+            "zoom": config.faces.zoom,
         },
     }
     results = resume(args.json, record, args.conditions)

@@ -71,6 +71,7 @@ class FacesConfig(Section, frozen=True):
     threshold: Annotated[float, _number(0.05, 0.99)] = 0.6
     max_faces: Annotated[int, _int(1, 50)] = 5
     detect_every: Annotated[int, _int(1, 30)] = 1
+    zoom: bool = True
 
 
 class DisplayConfig(Section, frozen=True):

@@ -87,6 +87,8 @@ class BlazeFaceDetector:
     """
 
     name = "blazeface"
+    #: Its fixed 128x128 input misses small and frame-filling faces: worth a zoomed second look.
+    zoomable = True
 
     def __init__(
         self, model: Path | None = None, min_size: int = 40, threshold: float = 0.6, num_threads: int = 1

@@ -13,6 +13,7 @@ from pathlib import Path
 from edge.core.errors import ConfigError, EmojifyError
 from edge.core.plugins import load
 from edge.faces.base import PHOTO_SETTINGS, DetectorSettings, FaceDetector
+from edge.faces.zoom import ZoomSearch
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,14 @@ DETECTORS: dict[str, str] = {
 FALLBACK = "haar"
 
 
-def make_detector(name: str, min_size: int = 40, threshold: float = 0.6, model: Path | None = None) -> FaceDetector:
+def make_detector(
+    name: str,
+    min_size: int = 40,
+    threshold: float = 0.6,
+    model: Path | None = None,
+    zoom: bool = True,
+    follow: bool = True,
+) -> FaceDetector:
     """Create a detector; one that cannot load falls back to :data:`FALLBACK` with a warning.
 
     Args:
@@ -33,6 +41,9 @@ def make_detector(name: str, min_size: int = 40, threshold: float = 0.6, model: 
         min_size: Smallest face side in pixels that is reported.
         threshold: Detection score threshold (BlazeFace).
         model: Model file for detectors that have one (default: the shipped one).
+        zoom: Look again, closer, when a fixed-input detector (``zoomable``) finds no face in
+            the whole frame (:class:`edge.faces.zoom.ZoomSearch`).
+        follow: With ``zoom``: look first where the last zoomed search found faces (a stream).
 
     Raises:
         ConfigError: Unknown detector name.
@@ -42,12 +53,16 @@ def make_detector(name: str, min_size: int = 40, threshold: float = 0.6, model: 
     settings = DetectorSettings(name, min_size, threshold)
     if name != FALLBACK:
         try:
-            return load(DETECTORS[name]).from_settings(settings, model)  # type: ignore[no-any-return]
+            detector: FaceDetector = load(DETECTORS[name]).from_settings(settings, model)
         except EmojifyError as exc:
             log.warning("%s unavailable (%s); using the %s detector", name, exc, FALLBACK)
+        else:
+            if zoom and getattr(detector, "zoomable", False):
+                return ZoomSearch(detector, follow=follow)
+            return detector
     return load(DETECTORS[FALLBACK]).from_settings(settings, None)  # type: ignore[no-any-return]
 
 
 def photo_detector() -> FaceDetector:
     """The detector for uncropped photos (:data:`edge.faces.base.PHOTO_SETTINGS`)."""
-    return make_detector(PHOTO_SETTINGS.name, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold)
+    return make_detector(PHOTO_SETTINGS.name, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold, follow=False)

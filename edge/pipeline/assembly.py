@@ -91,7 +91,8 @@ def resolve_log_path(value: str) -> Path | None:
 
 def build_detector(config: Config) -> FaceDetector:
     """The ``[faces]`` detector."""
-    return make_detector(config.faces.detector, config.faces.min_size, config.faces.threshold)
+    faces = config.faces
+    return make_detector(faces.detector, faces.min_size, faces.threshold, zoom=faces.zoom)
 
 
 def build_analyzer(
