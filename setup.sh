@@ -35,7 +35,7 @@ readonly MIN_PY_MINOR=11 # Python 3.11+
 # Shipped defaults that changed: "section key old-value". An installed config that still holds
 # the old value (it was copied from an older template) gets today's line from systemd/config.toml;
 # a value its owner chose is kept.
-readonly CHANGED_DEFAULTS=("log max_bytes 10000000" "log backups 3")
+readonly CHANGED_DEFAULTS=("log max_bytes 10000000" "log backups 3" "faces min_size 40")
 
 INSTALL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 readonly INSTALL_DIR

@@ -67,7 +67,7 @@ class FacesConfig(Section, frozen=True):
     """``[faces]``: face detection."""
 
     detector: DetectorName = "blazeface"
-    min_size: Annotated[int, _int(8, 4096)] = 40
+    min_size: Annotated[int, _int(8, 4096)] = 32
     threshold: Annotated[float, _number(0.05, 0.99)] = 0.6
     max_faces: Annotated[int, _int(1, 50)] = 5
     detect_every: Annotated[int, _int(1, 30)] = 1

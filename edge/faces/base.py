@@ -21,7 +21,7 @@ class DetectorSettings:
     """
 
     name: str = "blazeface"
-    min_size: int = 40
+    min_size: int = 32
     threshold: float = 0.6
 
 

@@ -91,7 +91,7 @@ class BlazeFaceDetector:
     zoomable = True
 
     def __init__(
-        self, model: Path | None = None, min_size: int = 40, threshold: float = 0.6, num_threads: int = 1
+        self, model: Path | None = None, min_size: int = 32, threshold: float = 0.6, num_threads: int = 1
     ) -> None:
         path = model or FACE_DETECTOR_MODEL
         check_model_file(path)

@@ -42,7 +42,7 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, min_size: int = 40) -> None:
+    def __init__(self, min_size: int = 32) -> None:
         if not hasattr(cv2, "CascadeClassifier"):
             raise ModelError("this OpenCV has no CascadeClassifier (OpenCV 5); install opencv-python-headless<5")
         path = find_cascade()

@@ -28,7 +28,7 @@ FALLBACK = "haar"
 
 def make_detector(
     name: str,
-    min_size: int = 40,
+    min_size: int = 32,
     threshold: float = 0.6,
     model: Path | None = None,
     zoom: bool = True,

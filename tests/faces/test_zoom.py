@@ -166,3 +166,11 @@ def test_the_config_switch_and_the_photo_detector() -> None:
     assert not isinstance(build_detector(build_config({"faces": {"detector": "haar"}}, "test")), ZoomSearch)
     photos = photo_detector()
     assert isinstance(photos, ZoomSearch) and not photos.follow
+
+
+def test_the_config_default_is_the_detectors_default() -> None:
+    from edge.config.schema import FacesConfig
+    from edge.faces.base import DetectorSettings
+
+    assert FacesConfig().min_size == DetectorSettings().min_size
+    assert FacesConfig().threshold == DetectorSettings().threshold

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from edge.config.loader import load_config
-from edge.config.schema import LogConfig
+from edge.config.schema import FacesConfig, LogConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "systemd" / "config.toml"
@@ -98,3 +98,17 @@ def test_the_migrated_config_is_valid(tmp_path: Path) -> None:
     migrate(config)
     loaded = load_config(config)
     assert (loaded.log.max_bytes, loaded.log.backups) == (LogConfig().max_bytes, LogConfig().backups)
+
+
+def test_the_old_smallest_face_becomes_todays_unless_chosen(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[faces]\ndetector = "blazeface"\nmin_size = 40            # smallest face side\n', encoding="utf-8"
+    )
+    out = migrate(config)
+    assert "[faces] min_size = 40 was the old default" in out
+    assert load_config(config).faces.min_size == FacesConfig().min_size == 32
+    chosen = tmp_path / "chosen.toml"
+    chosen.write_text("[faces]\nmin_size = 48\n", encoding="utf-8")
+    assert migrate(chosen) == ""
+    assert load_config(chosen).faces.min_size == 48
