@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--detector", default=PHOTO_SETTINGS.name, choices=tuple(DETECTORS))
     args = p.parse_args(argv)
-    detector = make_detector(args.detector, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold)
+    detector = make_detector(
+        args.detector, PHOTO_SETTINGS.min_size, PHOTO_SETTINGS.threshold, zoom=False
+    )  # boxes of the whole-frame pass
     pad, scale = 48, 4  # put the 48x48 face in a larger frame so the detector sees context
     margins, shifts, offsets, rolls = [], [], [], []
     for sample in islice(iter_samples(args.data, args.usage), args.n):

@@ -58,7 +58,7 @@ def make_detector(
             log.warning("%s unavailable (%s); using the %s detector", name, exc, FALLBACK)
         else:
             if zoom and getattr(detector, "zoomable", False):
-                return ZoomSearch(detector, follow=follow)
+                return ZoomSearch(detector, min_size=min_size, follow=follow)
             return detector
     return load(DETECTORS[FALLBACK]).from_settings(settings, None)  # type: ignore[no-any-return]
 

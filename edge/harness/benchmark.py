@@ -24,7 +24,7 @@ from edge.pipeline.assembly import build_pipeline
 
 STAGES = ("capture", "detect", "preprocess", "classify", "smooth", "render")
 #: ``detect`` again, split by whether the frame had a face.
-DETECT_SPLIT = ("detect, face found", "detect, nobody")
+DETECT_SPLIT = ("detect, frames with a face", "detect, frames with nobody")
 
 
 @dataclass

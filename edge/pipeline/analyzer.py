@@ -32,7 +32,7 @@ class Analyzer:
         max_faces: Classify at most this many faces (largest first).
         detect_every: Run the detector on every N-th frame and reuse its boxes in between
             (a face moves little in 1/15 s at camera rate; the crop margin absorbs it). A frame
-            where the last detection found nobody is always detected again.
+            where the last detection found nobody, and every still, is always detected again.
         input_size: Side of the classifier's input (read from its model by the assembly).
     """
 
@@ -54,18 +54,22 @@ class Analyzer:
         #: Faces whose probabilities were not finite (left out: no decision from them).
         self.non_finite = 0
 
-    def _detect(self, gray: np.ndarray) -> list[FaceBox]:
+    def _detect(self, frame: Frame) -> list[FaceBox]:
         self._since_detect += 1
-        if self._boxes and self._since_detect < self.detect_every:
+        if frame.still:  # a photo is searched on its own: no boxes or followed faces from another
+            forget = getattr(self.detector, "forget", None)
+            if forget is not None:
+                forget()
+        elif self._boxes and self._since_detect < self.detect_every:
             return self._boxes
         self._since_detect = 0
-        self._boxes = self.detector.detect(gray)[: self.max_faces]
+        self._boxes = self.detector.detect(frame.gray)[: self.max_faces]
         return self._boxes
 
     def analyze(self, frame: Frame, timings: dict[str, float]) -> list[FaceResult]:
         """Detect and classify up to ``max_faces`` faces, largest first; adds stage times (ms) to ``timings``."""
         t0 = time.perf_counter()
-        boxes = self._detect(frame.gray)
+        boxes = self._detect(frame)
         t1 = time.perf_counter()
         crops = [face_to_model_pixels(frame.gray, box.as_tuple(), self.input_size, box.eyes) for box in boxes]
         t2 = time.perf_counter()

@@ -100,7 +100,7 @@ def test_the_apps_detector_finds_the_placed_publictest_faces(fer_data: Path, tmp
     pool = FacePool.load(fer_data)
     sidecar = write_clip(make_scene("expressive", pool, seconds=3.0, fps=10), pool, tmp_path / "e.avi")
     truth = json.loads(sidecar.read_text())
-    detector = make_detector("blazeface", 40, 0.6)
+    detector = make_detector("blazeface")
     cap = cv2.VideoCapture(str(tmp_path / "e.avi"))
     found = 0
     for frame in truth["frames"]:

@@ -45,7 +45,7 @@ def test_glasses_darken_the_eye_region_only():
 def test_the_real_detector_finds_the_placed_face_and_the_plain_wrapper_drops_keypoints():
     from edge.faces.registry import make_detector
 
-    detector = make_detector("blazeface", 40, 0.6)
+    detector = make_detector("blazeface")
     scene = make_scene(astronaut_crop48(), CONDITIONS["frame"], np.random.default_rng(1))
     faces = detector.detect(scene.frame)
     assert faces and overlaps_truth(faces[0], scene.box) and faces[0].eyes is not None

@@ -102,7 +102,7 @@ def test_capture_from_replay_writes_the_expected_crops_and_nothing_else(tmp_path
     from edge.faces.registry import make_detector
     from edge.sources.video import VideoFileSource
 
-    detector = make_detector("blazeface", 40, 0.6)
+    detector = make_detector("blazeface")
     source = VideoFileSource(video)
     source.open()
     crops = []

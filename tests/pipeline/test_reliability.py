@@ -451,3 +451,28 @@ def test_detect_every_reuses_boxes_and_redetects_when_nobody_was_found():
     analyzer.analyze(empty, {})
     analyzer.analyze(empty, {})
     assert len(calls) == 2  # with no face found, every frame is searched
+
+
+def test_every_still_is_searched_on_its_own():
+    """A folder of photos with detect_every: no boxes, and no followed far faces, from the last photo."""
+    from edge.faces.zoom import ZoomSearch
+
+    calls = []
+    forgotten = []
+
+    class CountingDetector(FixedDetector):
+        def detect(self, gray):
+            calls.append(1)
+            return super().detect(gray)
+
+    class Following(ZoomSearch):
+        def forget(self):
+            forgotten.append(1)
+            super().forget()
+
+    analyzer = Analyzer(Following(CountingDetector()), ConstClassifier(), detect_every=3)
+    photo = Frame(np.full((120, 160), 128, np.uint8), 0, 0.0, still=True)
+    for _ in range(3):
+        assert len(analyzer.analyze(photo, {})) == 1
+    assert len(calls) == 3  # every photo, although detect_every is 3
+    assert len(forgotten) >= 3  # before each photo
