@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -26,14 +25,8 @@ class Squares:
 
 
 @pytest.fixture
-def screen(monkeypatch: pytest.MonkeyPatch) -> Iterator[pygame.Surface]:
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    pygame.display.init()
-    try:
-        yield pygame.display.set_mode((300, 200))
-    finally:
-        pygame.display.quit()
+def screen(dummy_screen: Callable[[tuple[int, int]], pygame.Surface]) -> pygame.Surface:
+    return dummy_screen((300, 200))
 
 
 def gradient(size: int) -> pygame.Surface:

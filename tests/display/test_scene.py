@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import pytest
@@ -32,14 +31,8 @@ class Square:
 
 
 @pytest.fixture
-def screen(monkeypatch: pytest.MonkeyPatch) -> Iterator[pygame.Surface]:
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    pygame.display.init()
-    try:
-        yield pygame.display.set_mode((200, 100))
-    finally:
-        pygame.display.quit()
+def screen(dummy_screen: Callable[[tuple[int, int]], pygame.Surface]) -> pygame.Surface:
+    return dummy_screen((200, 100))
 
 
 def at(screen: pygame.Surface, x: int, y: int) -> tuple[int, int, int]:
